@@ -1,0 +1,94 @@
+// Package accesslog writes one structured line per request.
+package accesslog
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gatehouse-proxy/gatehouse/proxy"
+)
+
+// Middleware logs every request that passes through it to log, at info
+// level, after the response ends (also when the handler panics to abort
+// it). The request must carry a proxy.Info. A nil log disables logging.
+func Middleware(log *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		if log == nil {
+			return next
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rec := &recorder{ResponseWriter: w}
+			defer func() { write(log, r, rec) }()
+			next.ServeHTTP(rec, r)
+		})
+	}
+}
+
+func write(log *slog.Logger, r *http.Request, rec *recorder) {
+	info := proxy.InfoFrom(r.Context())
+	status := rec.status
+	switch {
+	case info.Err != nil && proxy.Status(info.Err) == proxy.StatusClientClosed:
+		status = proxy.StatusClientClosed
+	case status == 0 && info.Upgraded:
+		status = http.StatusSwitchingProtocols
+	case status == 0 && info.Err != nil:
+		status = proxy.Status(info.Err) // aborted mid-response
+	case status == 0:
+		status = http.StatusOK
+	}
+	attrs := [...]slog.Attr{
+		slog.String("client_ip", info.ClientIP.String()),
+		slog.String("method", r.Method),
+		slog.String("host", r.Host),
+		slog.String("path", r.URL.RequestURI()),
+		slog.String("proto", r.Proto),
+		slog.Int("status", status),
+		slog.Int64("bytes", rec.bytes),
+		slog.Duration("duration", time.Since(info.Start)),
+		slog.String("route", info.Route),
+		slog.String("upstream", info.Upstream),
+		slog.String("target", info.Target),
+		slog.String("request_id", info.RequestID),
+	}
+	if info.Err != nil {
+		log.LogAttrs(context.Background(), slog.LevelInfo, "request", append(attrs[:], slog.String("error", info.Err.Error()))...)
+		return
+	}
+	log.LogAttrs(context.Background(), slog.LevelInfo, "request", attrs[:]...)
+}
+
+// recorder notes the status and body size of a response.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if r.status == 0 && code >= 200 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += int64(n)
+	return n, err
+}
+
+// FlushError and Flush pass through so streaming responses still stream.
+func (r *recorder) FlushError() error {
+	return http.NewResponseController(r.ResponseWriter).Flush()
+}
+
+func (r *recorder) Flush() { _ = r.FlushError() }
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/gatehouse-proxy/gatehouse/config"
+	demopkg "github.com/gatehouse-proxy/gatehouse/demo"
+)
+
+func demo(args []string) int {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	listen := fs.String("listen", "127.0.0.1:8080", "address Gatehouse listens on")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	svc, err := demopkg.Start()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "gatehouse demo: starting the demo services: %v\n", err)
+		return 1
+	}
+	defer svc.Close()
+	cfg, err := svc.Config(*listen)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "gatehouse demo: %v\n", err)
+		return 1
+	}
+	printTryMe(*listen, svc)
+	return serve(cfg, func() (*config.Config, error) { return svc.Config(*listen) }, "")
+}
+
+func printTryMe(listen string, svc *demopkg.Services) {
+	u := "http://" + listen
+	fmt.Printf(`Gatehouse demo: a small site behind Gatehouse on %[1]s
+(config: %[2]s; services: API %[3]s and %[4]s, app %[5]s, echo %[6]s)
+
+Try:
+  open %[1]s/                                           the web app (uses every route below)
+  curl %[1]s/api/hello                                  API, round robin over two instances
+  curl -H 'X-Forwarded-For: 6.6.6.6' %[1]s/api/hello    a spoofed client IP is replaced
+  curl -N %[1]s/api/events                              server-sent events, streamed as they come
+  curl -i %[1]s/assets/style.css                        a static file with ETag and Last-Modified
+  curl -i -H 'Range: bytes=0-9' %[1]s/assets/app.js     a range request (206)
+  curl -i %[1]s/old-api/time                            a redirect to /api/time
+  curl -i %[1]s/api/../assets/app.js                    normalized before routing (--path-as-is to send it raw)
+  curl -i -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' \
+       -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' %[1]s/ws  a WebSocket handshake (101)
+
+Stop with Ctrl-C. Logs follow.
+
+`, u, demopkg.ConfigFile, svc.Env["API_1"], svc.Env["API_2"], svc.Env["APP"], svc.Env["ECHO"])
+}

@@ -1,0 +1,335 @@
+// Package config holds Gatehouse's configuration as plain data: the structs a
+// YAML file decodes into, strict loading that reports every problem with file,
+// line and column, and Validate. It knows nothing about how the config is run;
+// package runtime compiles a validated Config into live objects.
+//
+// Scalar values (never keys) may refer to the environment: ${NAME} is the
+// variable's value (an error if unset), ${NAME:-default} falls back when it
+// is unset or empty, and $$ is a literal $. References are expanded before
+// the value is converted, so "weight: ${W}" works; inside a flow collection
+// ({...} or [...]) quote such a value, since YAML reads its braces. Anchors,
+// aliases and merge keys ("<<: *base") work as in YAML. A null value ("key:"
+// or "~") is the same as leaving the key out.
+package config
+
+// Config is one whole configuration file. The zero value is not useful; use
+// Load (or LoadFile), which fills in the documented defaults and validates,
+// or build one in code from Default and call ApplyDefaults and Validate.
+// A Config is plain data: apart from ApplyDefaults its methods only read it,
+// so a Config that is no longer modified is safe for concurrent use.
+type Config struct {
+	// Listeners are the addresses Gatehouse accepts connections on. At least one.
+	Listeners []Listener `yaml:"listeners"`
+	// TrustedProxies lists the peers (CIDRs or single IPs) whose X-Forwarded-*
+	// and Forwarded headers are believed. From anyone else they are replaced.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// Forwarding controls the headers added to requests sent to upstreams.
+	Forwarding Forwarding `yaml:"forwarding"`
+	// Limits apply to every request before it is routed.
+	Limits Limits `yaml:"limits"`
+	// Log selects the format and destination of the error and access logs.
+	Log Log `yaml:"log"`
+	// Reload controls live reloading besides SIGHUP.
+	Reload Reload `yaml:"reload"`
+	// Upstreams are named pools of targets, referenced by routes.
+	Upstreams map[string]*Upstream `yaml:"upstreams"`
+	// Routes map requests to an action. Order does not matter: the most
+	// specific host, then the longest path prefix, wins (see the README).
+	Routes []Route `yaml:"routes"`
+	// DefaultRoute handles requests no route matches. Nil means 404. It must
+	// not have a match block.
+	DefaultRoute *Route `yaml:"default_route"`
+
+	// positions of every decoded node, keyed by path ("routes[2].upstream").
+	// Set by Load; nil for a Config built in code.
+	pos map[string]Pos
+	// file the config was loaded from, for messages.
+	file string
+}
+
+// Listener is one address to accept HTTP connections on.
+type Listener struct {
+	// Name identifies the listener in logs. Defaults to the address.
+	Name string `yaml:"name"`
+	// Address is host:port, e.g. ":8080" or "127.0.0.1:8080".
+	Address string `yaml:"address"`
+	// ReadHeaderTimeout bounds how long a client may take to send request
+	// headers (slowloris). Default 10s.
+	ReadHeaderTimeout Duration `yaml:"read_header_timeout"`
+	// ReadTimeout bounds reading a whole request including the body. 0 means
+	// no limit (the default, so large uploads work); bodies are streamed.
+	ReadTimeout Duration `yaml:"read_timeout"`
+	// WriteTimeout bounds writing a response. 0 (default) means none, so
+	// long downloads and server-sent events work.
+	WriteTimeout Duration `yaml:"write_timeout"`
+	// IdleTimeout closes keep-alive connections idle this long. Default 120s.
+	IdleTimeout Duration `yaml:"idle_timeout"`
+	// MaxHeaderBytes limits the request line plus headers. Default 64KiB;
+	// larger requests get 431.
+	MaxHeaderBytes Size `yaml:"max_header_bytes"`
+}
+
+// Forwarding controls the headers Gatehouse adds to proxied requests.
+type Forwarding struct {
+	// Forwarded adds the RFC 7239 Forwarded header besides X-Forwarded-*.
+	Forwarded bool `yaml:"forwarded"`
+	// Via adds "Via: 1.1 gatehouse" to requests and responses.
+	Via bool `yaml:"via"`
+	// RequestIDHeader names the request ID header, generated when absent and
+	// returned to the client. Default X-Request-ID.
+	RequestIDHeader string `yaml:"request_id_header"`
+	// PassProxyAuthorization forwards Proxy-Authorization to upstreams
+	// instead of removing it as a hop-by-hop header.
+	PassProxyAuthorization bool `yaml:"pass_proxy_authorization"`
+}
+
+// Limits bound what a client may send.
+type Limits struct {
+	// MaxBodyBytes is the largest request body accepted (413 beyond).
+	// Default 10MiB; 0 means unlimited. Routes may override it.
+	MaxBodyBytes Size `yaml:"max_body_bytes"`
+	// DrainTimeout is how long shutdown waits for in-flight requests and
+	// upgraded connections. Default 30s.
+	DrainTimeout Duration `yaml:"drain_timeout"`
+}
+
+// Log configures logging.
+type Log struct {
+	// Format is "json" (default) or "text".
+	Format string `yaml:"format"`
+	// Level is debug, info (default), warn or error.
+	Level string `yaml:"level"`
+	// Output is "stdout" (default), "stderr" or a file path.
+	Output string `yaml:"output"`
+	// Access turns the access log on (default) or off.
+	Access bool `yaml:"access"`
+}
+
+// Reload configures live reload besides SIGHUP.
+type Reload struct {
+	// Watch reloads when the config file changes on disk.
+	Watch bool `yaml:"watch"`
+}
+
+// Upstream is a named pool of targets with a balancing policy.
+type Upstream struct {
+	// Targets are the backends, e.g. "http://10.0.0.5:8080". Written as a
+	// plain URL string or as {url, weight}.
+	Targets []Target `yaml:"targets"`
+	// Balance is round_robin (default, smooth weighted), least_conn, p2c
+	// (power of two choices on in-flight requests), hash or sticky.
+	Balance string `yaml:"balance"`
+	// HashKey is what balance: hash hashes: "client_ip" (default),
+	// "header:Name" or "cookie:Name". A missing header or cookie falls back
+	// to the client IP.
+	HashKey string `yaml:"hash_key"`
+	// Sticky configures the cookie for balance: sticky.
+	Sticky Sticky `yaml:"sticky"`
+
+	// DialTimeout bounds connecting to a target. Default 5s.
+	DialTimeout Duration `yaml:"dial_timeout"`
+	// ResponseHeaderTimeout bounds the wait for response headers after the
+	// request was sent. Default 60s. Exceeding it gives 504.
+	ResponseHeaderTimeout Duration `yaml:"response_header_timeout"`
+	// IdleConnTimeout closes pooled keep-alive connections idle this long.
+	// Default 90s.
+	IdleConnTimeout Duration `yaml:"idle_conn_timeout"`
+	// MaxIdleConns is the number of idle keep-alive connections kept per
+	// target. Default 128; an explicit 0 keeps none.
+	MaxIdleConns int `yaml:"max_idle_conns"`
+	// MaxConns limits connections per target, waiting for a free one beyond
+	// it. 0 (default) means no limit.
+	MaxConns int `yaml:"max_conns"`
+	// UpgradeIdleTimeout closes an upgraded (WebSocket) connection when no
+	// byte has moved either way for this long. 0 (default) means never.
+	UpgradeIdleTimeout Duration `yaml:"upgrade_idle_timeout"`
+
+	// Health decides which targets get traffic.
+	Health Health `yaml:"health"`
+	// Retry bounds retries of failed requests on other targets.
+	Retry Retry `yaml:"retry"`
+}
+
+// Target is one backend of an upstream.
+type Target struct {
+	// URL is http://host:port, the port defaulting to 80, with no path
+	// other than "/"; https is not supported by this version.
+	URL string `yaml:"url"`
+	// Weight is the relative share of traffic, 1..1000. Default 1.
+	Weight int `yaml:"weight"`
+}
+
+// Sticky configures cookie-based session affinity.
+type Sticky struct {
+	// Cookie is the cookie name. Default "gh_sticky".
+	Cookie string `yaml:"cookie"`
+	// MaxAge of the cookie; 0 (default) makes it a session cookie.
+	MaxAge Duration `yaml:"max_age"`
+	// Secure marks the cookie Secure.
+	Secure bool `yaml:"secure"`
+}
+
+// Health configures how targets are judged healthy.
+type Health struct {
+	// Active probes each target periodically. Nil disables active checks;
+	// in a file, "active: {}" enables them with the defaults (a null
+	// "active:" is the same as leaving it out).
+	Active *ActiveHealth `yaml:"active"`
+	// Passive ejects a target after consecutive failed requests.
+	Passive PassiveHealth `yaml:"passive"`
+}
+
+// ActiveHealth configures periodic probes.
+type ActiveHealth struct {
+	// Path requested with GET. Default "/".
+	Path string `yaml:"path"`
+	// Host header for the probe. Default the target's host:port.
+	Host string `yaml:"host"`
+	// Interval between probes. Default 10s.
+	Interval Duration `yaml:"interval"`
+	// Timeout of one probe. Default 2s.
+	Timeout Duration `yaml:"timeout"`
+	// ExpectStatus lists acceptable statuses as codes and ranges, e.g.
+	// "200-399" (default) or "200,204".
+	ExpectStatus string `yaml:"expect_status"`
+	// HealthyThreshold is the consecutive successes that bring a target
+	// back. Default 2.
+	HealthyThreshold int `yaml:"healthy_threshold"`
+	// UnhealthyThreshold is the consecutive failures that take a target
+	// down. Default 3.
+	UnhealthyThreshold int `yaml:"unhealthy_threshold"`
+}
+
+// PassiveHealth configures ejection on failed requests.
+type PassiveHealth struct {
+	// MaxFails consecutive failures (connect errors, timeouts, broken
+	// responses, and FailStatus answers) eject a target. Default 3; 0
+	// disables passive checks.
+	MaxFails int `yaml:"max_fails"`
+	// Cooldown is how long an ejected target gets no traffic. Default 10s.
+	Cooldown Duration `yaml:"cooldown"`
+	// FailStatus lists response statuses that count as failures, e.g.
+	// [502, 503]. Default none.
+	FailStatus []int `yaml:"fail_status"`
+}
+
+// Retry bounds retries to other targets.
+type Retry struct {
+	// Attempts is the most tries per request, the first included, 1..8.
+	// Default 3; 1 disables retries.
+	Attempts int `yaml:"attempts"`
+	// Budget is the fraction (0..1) of requests that may be retries, over
+	// and above MinPerSecond. Default 0.2.
+	Budget float64 `yaml:"budget"`
+	// MinPerSecond retries are always allowed, so low traffic can retry.
+	// Default 10.
+	MinPerSecond int `yaml:"min_per_second"`
+}
+
+// Route maps matching requests to exactly one action: upstream, static,
+// redirect or respond.
+type Route struct {
+	// Name identifies the route in logs. Defaults to "routes[i]".
+	Name  string `yaml:"name"`
+	Match Match  `yaml:"match"`
+
+	// Upstream is the name of an upstream, or a URL ("http://host:port";
+	// the port defaults to 80) for a single-target upstream with default
+	// settings (see NewUpstream).
+	Upstream string    `yaml:"upstream"`
+	Static   *Static   `yaml:"static"`
+	Redirect *Redirect `yaml:"redirect"`
+	Respond  *Respond  `yaml:"respond"`
+
+	// Rewrite changes the path sent upstream or looked up on disk.
+	Rewrite Rewrite `yaml:"rewrite"`
+	// HostHeader sets the Host sent upstream. Empty (default) keeps the
+	// client's Host; "target" uses the target's host:port.
+	HostHeader string `yaml:"host_header"`
+	// RequestHeaders edits headers sent upstream; ResponseHeaders edits
+	// headers sent to the client.
+	RequestHeaders  HeaderOps `yaml:"request_headers"`
+	ResponseHeaders HeaderOps `yaml:"response_headers"`
+	// MaxBodyBytes overrides limits.max_body_bytes for this route.
+	MaxBodyBytes *Size `yaml:"max_body_bytes"`
+}
+
+// Match selects requests. Every field that is set must match.
+type Match struct {
+	// Host lists host names: exact ("api.example.com") or wildcard
+	// ("*.example.com", any subdomain depth), or IP literals. Matching is
+	// case-insensitive. Empty matches any host.
+	Host Strings `yaml:"host"`
+	// Path is a path prefix matched at segment boundaries: "/api" matches
+	// "/api" and "/api/x", never "/apiary". Default "/". It must be in
+	// normal form (no "//", "." or ".." segments, no percent-escapes of
+	// characters that need none); a trailing slash is allowed and means the
+	// same prefix: "/api/" is "/api".
+	Path string `yaml:"path"`
+	// Methods, if set, restricts the route to these methods (upper-case).
+	Methods Strings `yaml:"methods"`
+	// Headers must all be present with exactly these values; the value "*"
+	// only requires presence.
+	Headers map[string]string `yaml:"headers"`
+}
+
+// Rewrite edits the request path. ReplacePrefix is StripPrefix followed by
+// AddPrefix, written as one step, and cannot be combined with them. All
+// prefixes start with "/"; a trailing slash on one is ignored, as in
+// Match.Path. A stripped prefix (StripPrefix, ReplacePrefix.From) must be a
+// segment prefix of Match.Path, so it applies to every request the route
+// takes.
+type Rewrite struct {
+	StripPrefix   string         `yaml:"strip_prefix"`
+	AddPrefix     string         `yaml:"add_prefix"`
+	ReplacePrefix *ReplacePrefix `yaml:"replace_prefix"`
+}
+
+// ReplacePrefix swaps the path prefix From for To.
+type ReplacePrefix struct {
+	From string `yaml:"from"`
+	To   string `yaml:"to"`
+}
+
+// HeaderOps edits a header set: Remove runs first, then Set, then Add.
+type HeaderOps struct {
+	Set    map[string]string `yaml:"set"`
+	Add    map[string]string `yaml:"add"`
+	Remove Strings           `yaml:"remove"`
+}
+
+// Static serves files from a directory.
+type Static struct {
+	// Root is the directory served, relative to the working directory
+	// unless absolute; it must exist when the config is validated. Nothing
+	// outside it is ever served, not even through symlinks.
+	Root string `yaml:"root"`
+	// Index is the file name served for a directory. Default
+	// "index.html"; an explicit "" disables.
+	Index string `yaml:"index"`
+	// Browse lists directories without an index file. Default off.
+	Browse bool `yaml:"browse"`
+	// CacheControl, if set, is sent with every file.
+	CacheControl string `yaml:"cache_control"`
+}
+
+// Redirect answers with a redirect.
+type Redirect struct {
+	// To is an absolute http(s) URL or a path starting with "/".
+	To string `yaml:"to"`
+	// Status is 301, 302 (default), 303, 307 or 308.
+	Status int `yaml:"status"`
+	// AppendPath appends the request path (after rewrite) and query to To.
+	AppendPath bool `yaml:"append_path"`
+}
+
+// Respond answers with a fixed response.
+type Respond struct {
+	// Status defaults to 200.
+	Status  int               `yaml:"status"`
+	Body    string            `yaml:"body"`
+	Headers map[string]string `yaml:"headers"`
+}
+
+// File returns the file the config was loaded from, or "" if built in code.
+func (c *Config) File() string { return c.file }

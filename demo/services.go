@@ -1,0 +1,216 @@
+// Package demo runs the services behind `gatehouse demo`: two instances of
+// an API, a web app, and a WebSocket echo service, each on its own
+// loopback port, plus the static assets written to a temporary directory.
+package demo
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/gatehouse-proxy/gatehouse/examples"
+)
+
+// Services are the running demo backends. Close stops them.
+type Services struct {
+	// Env maps the variables of examples/gatehouse.yaml to the services'
+	// addresses (API_1, API_2, APP, ECHO, ASSETS).
+	Env     map[string]string
+	servers []*http.Server
+	tmp     string
+}
+
+// Start runs every demo service on 127.0.0.1 with a free port each.
+func Start() (*Services, error) {
+	s := &Services{Env: map[string]string{}}
+	tmp, err := os.MkdirTemp("", "gatehouse-demo-")
+	if err != nil {
+		return nil, err
+	}
+	s.tmp = tmp
+	if err := writeAssets(tmp); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.Env["ASSETS"] = tmp
+	for name, h := range map[string]http.Handler{
+		"API_1": api("api-1"),
+		"API_2": api("api-2"),
+		"APP":   app(),
+		"ECHO":  echo(),
+	} {
+		addr, err := s.serve(h)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.Env[name] = "http://" + addr
+	}
+	return s, nil
+}
+
+func (s *Services) serve(h http.Handler) (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	s.servers = append(s.servers, srv)
+	go srv.Serve(ln)
+	return ln.Addr().String(), nil
+}
+
+// Close stops the services and removes the temporary assets.
+func (s *Services) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	for _, srv := range s.servers {
+		srv.Shutdown(ctx)
+	}
+	if s.tmp != "" {
+		os.RemoveAll(s.tmp)
+	}
+}
+
+// writeAssets copies the embedded assets into dir.
+func writeAssets(dir string) error {
+	sub, err := fs.Sub(examples.Assets, "assets")
+	if err != nil {
+		return err
+	}
+	return fs.WalkDir(sub, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(sub, p)
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(dst, b, 0o644)
+	})
+}
+
+// api is one instance of the demo API. Its paths are seen after Gatehouse
+// strips /api.
+func api(instance string) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /hello", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, map[string]any{
+			"message":           "hello from the demo API",
+			"instance":          instance,
+			"path_seen":         r.URL.Path,
+			"client_ip":         r.Header.Get("X-Real-Ip"),
+			"x_forwarded_for":   r.Header.Get("X-Forwarded-For"),
+			"x_forwarded_proto": r.Header.Get("X-Forwarded-Proto"),
+			"x_forwarded_host":  r.Header.Get("X-Forwarded-Host"),
+			"forwarded":         r.Header.Get("Forwarded"),
+			"request_id":        r.Header.Get("X-Request-Id"),
+		})
+	})
+	mux.HandleFunc("GET /time", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, map[string]any{"instance": instance, "time": time.Now().UTC().Format(time.RFC3339Nano)})
+	})
+	mux.HandleFunc("POST /echo", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", r.Header.Get("Content-Type"))
+		io.Copy(w, r.Body)
+	})
+	mux.HandleFunc("GET /events", events)
+	return mux
+}
+
+// events streams server-sent events, one per second (n of them, default 5).
+func events(w http.ResponseWriter, r *http.Request) {
+	n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+	if n <= 0 || n > 100 {
+		n = 5
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	rc := http.NewResponseController(w)
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(w, "id: %d\ndata: tick %d at %s\n\n", i, i, time.Now().UTC().Format(time.TimeOnly))
+		if rc.Flush() != nil {
+			return
+		}
+		if i < n {
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(time.Second):
+			}
+		}
+	}
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+var page = template.Must(template.New("page").Parse(`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Gatehouse demo</title>
+<link rel="stylesheet" href="/assets/style.css">
+</head>
+<body>
+<h1><img src="/assets/logo.svg" alt="">Gatehouse demo</h1>
+<p>This page comes from the web app behind Gatehouse (path {{.}}). Its style and
+script come from the static route, and the script talks to the API, the event
+stream and the WebSocket echo service, all through the same port.</p>
+<section><h2>API (/api/hello)</h2><pre id="api">waiting</pre></section>
+<section><h2>Server-sent events (/api/events)</h2><pre id="sse">waiting</pre></section>
+<section><h2>WebSocket echo (/ws)</h2><pre id="ws">waiting</pre></section>
+<script src="/assets/app.js"></script>
+</body>
+</html>
+`))
+
+// app is the demo web app: one HTML page for every path.
+func app() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		page.Execute(w, r.URL.Path)
+	})
+}
+
+// echo is the WebSocket echo service at /ws.
+func echo() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		for {
+			typ, msg, err := c.Read(r.Context())
+			if err != nil {
+				return
+			}
+			if err := c.Write(r.Context(), typ, msg); err != nil {
+				return
+			}
+		}
+	})
+}

@@ -1,0 +1,164 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// Errors that map to statuses in the funnel. Lower layers wrap them.
+var (
+	// ErrNoRoute: no route matched and there is no default route (404).
+	ErrNoRoute = errors.New("no route matches the request")
+	// ErrBadRequest: the request cannot be routed safely, e.g. a path with
+	// an invalid escape or a NUL (400).
+	ErrBadRequest = errors.New("malformed request")
+	// ErrBodyTooLarge: the declared body exceeds the limit (413).
+	ErrBodyTooLarge = errors.New("request body too large")
+)
+
+// NoHealthyError says an upstream had no target to try (503).
+type NoHealthyError struct {
+	Upstream string
+	Targets  int
+}
+
+func (e *NoHealthyError) Error() string {
+	return fmt.Sprintf("upstream %q has no healthy target (0 of %d available)", e.Upstream, e.Targets)
+}
+
+// StatusClientClosed is logged (never sent) when the client went away
+// before the answer was complete, as nginx does.
+const StatusClientClosed = 499
+
+// Status maps an error to the status code the client gets.
+func Status(err error) int {
+	var fe *Error
+	var nh *NoHealthyError
+	var mb *http.MaxBytesError
+	var ne net.Error
+	switch {
+	case errors.As(err, &fe) && fe.ClientGone:
+		return StatusClientClosed
+	case errors.Is(err, ErrNoRoute):
+		return http.StatusNotFound
+	case errors.Is(err, ErrBadRequest):
+		return http.StatusBadRequest
+	case errors.Is(err, ErrBodyTooLarge), errors.As(err, &mb):
+		return http.StatusRequestEntityTooLarge
+	case errors.As(err, &nh):
+		return http.StatusServiceUnavailable
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return http.StatusGatewayTimeout
+	case errors.Is(err, context.Canceled):
+		return StatusClientClosed
+	}
+	return http.StatusBadGateway
+}
+
+var messages = map[int]string{
+	http.StatusBadRequest:            "bad request",
+	http.StatusNotFound:              "no route for this request",
+	http.StatusRequestEntityTooLarge: "request body too large",
+	http.StatusBadGateway:            "bad gateway: the upstream could not be reached or sent a broken response",
+	http.StatusServiceUnavailable:    "service unavailable: no healthy upstream target",
+	http.StatusGatewayTimeout:        "gateway timeout: the upstream did not answer in time",
+}
+
+// Funnel is the one place failures become responses and log lines. Lower
+// layers return wrapped errors; handlers pass them to Fail.
+type Funnel struct {
+	// Log receives one line per failure. Nil discards.
+	Log *slog.Logger
+	// RequestIDHeader is kept on error responses; every other header a
+	// failed attempt may have set is dropped.
+	RequestIDHeader string
+}
+
+// Fail answers a failed request and logs why. If the response was already
+// under way it is cut short (the client sees a truncated response, never a
+// wrong one).
+func (f *Funnel) Fail(w http.ResponseWriter, r *http.Request, err error) {
+	info := InfoFrom(r.Context())
+	info.Err = err
+	status := Status(err)
+	f.log(r, info, status, err)
+	var fe *Error
+	committed := errors.As(err, &fe) && fe.Phase == PhaseResponse
+	switch {
+	case committed && !fe.ClientGone:
+		// Abort the connection so the client cannot mistake a truncated
+		// body for a complete one.
+		panic(http.ErrAbortHandler)
+	case committed, status == StatusClientClosed:
+		return
+	}
+	f.write(w, r, status)
+}
+
+func (f *Funnel) write(w http.ResponseWriter, r *http.Request, status int) {
+	h := w.Header()
+	for k := range h {
+		if k != f.RequestIDHeader {
+			delete(h, k)
+		}
+	}
+	msg := messages[status]
+	if msg == "" {
+		msg = strings.ToLower(http.StatusText(status))
+	}
+	var body string
+	if wantsJSON(r.Header["Accept"]) {
+		h["Content-Type"] = []string{"application/json"}
+		body = `{"status":` + strconv.Itoa(status) + `,"error":` + strconv.Quote(msg) +
+			`,"request_id":` + strconv.Quote(InfoFrom(r.Context()).RequestID) + "}\n"
+	} else {
+		h["Content-Type"] = []string{"text/plain; charset=utf-8"}
+		body = strconv.Itoa(status) + " " + msg + "\n"
+	}
+	h["X-Content-Type-Options"] = []string{"nosniff"}
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write([]byte(body))
+	}
+}
+
+func wantsJSON(accept []string) bool {
+	for _, a := range accept {
+		if strings.Contains(a, "application/json") || strings.Contains(a, "+json") {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *Funnel) log(r *http.Request, info *Info, status int, err error) {
+	if f.Log == nil {
+		return
+	}
+	level := slog.LevelDebug
+	switch {
+	case status >= 500:
+		level = slog.LevelWarn
+	case status == StatusClientClosed:
+		level = slog.LevelInfo
+	}
+	f.Log.LogAttrs(r.Context(), level, "request failed",
+		slog.Int("status", status),
+		slog.String("route", info.Route),
+		slog.String("upstream", info.Upstream),
+		slog.String("target", info.Target),
+		slog.Int("attempts", info.Attempts),
+		slog.String("method", r.Method),
+		slog.String("host", r.Host),
+		slog.String("path", r.URL.Path),
+		slog.String("request_id", info.RequestID),
+		slog.String("error", err.Error()),
+	)
+}

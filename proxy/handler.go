@@ -1,0 +1,182 @@
+package proxy
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"sync/atomic"
+
+	"github.com/gatehouse-proxy/gatehouse/middleware/headers"
+	"github.com/gatehouse-proxy/gatehouse/upstream"
+)
+
+// Handler forwards requests to an upstream pool: it builds the outbound
+// request from the inbound one (which it never modifies), picks targets,
+// retries where that is safe, and hands failures to the funnel. Its fields
+// are set once at compile time; it is safe for concurrent use.
+type Handler struct {
+	Pool       *upstream.Pool
+	Forwarder  Forwarder
+	Forwarding *Forwarding
+	Funnel     *Funnel
+	// Rewrite maps the normalized request path to the escaped path sent
+	// upstream. Nil sends the client's original path unchanged.
+	Rewrite func(path string) string
+	// HostHeader is the Host sent upstream: "" keeps the client's,
+	// "target" uses the target's host:port, anything else is sent as is.
+	HostHeader string
+	// RequestHeaders edits the outbound header. Nil means none.
+	RequestHeaders *headers.Ops
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	info := InfoFrom(r.Context())
+	info.Upstream = h.Pool.Name
+	up := ""
+	if r.ProtoMajor == 1 {
+		up = upgradeType(r.Header)
+	}
+	body := &bodyGuard{rc: r.Body}
+	out := h.outbound(r, info, up, body)
+	a := &attempt{h: h, c: upstream.Choice{Req: r, ClientIP: info.ClientIP}}
+	h.Pool.Request()
+	if err := h.forward(w, out, a, info, body); err != nil {
+		h.Funnel.Fail(w, r, err)
+	}
+}
+
+// forward tries targets until one answers, retrying only where safe.
+func (h *Handler) forward(w http.ResponseWriter, out *http.Request, a *attempt, info *Info, body *bodyGuard) error {
+	var last error
+	for {
+		t := h.Pool.Pick(&a.c)
+		if t == nil {
+			if last != nil {
+				return last
+			}
+			return &NoHealthyError{Upstream: h.Pool.Name, Targets: len(h.Pool.Targets)}
+		}
+		info.Target = t.Name
+		info.Attempts++
+		a.target, a.failed = t, false
+		if h.HostHeader == "target" {
+			out.Host = t.Addr
+		}
+		t.Begin()
+		err := h.Forwarder.Forward(w, out, t, a)
+		t.End()
+		if err == nil {
+			if !a.failed {
+				h.Pool.Succeeded(t)
+			}
+			return nil
+		}
+		var fe *Error
+		if !errors.As(err, &fe) || fe.ClientGone {
+			return err
+		}
+		h.Pool.Failed(t)
+		last = err
+		if !retryable(fe, out, body) || a.c.Attempts() >= h.Pool.Attempts || !h.Pool.AllowRetry() {
+			return last
+		}
+	}
+}
+
+// retryable reports whether a failed attempt may be repeated elsewhere.
+func retryable(fe *Error, out *http.Request, body *bodyGuard) bool {
+	switch fe.Phase {
+	case PhaseConnect:
+		// Nothing was sent; the body, if any, is untouched.
+		return !body.read.Load()
+	case PhaseRequest:
+		return idempotent(out) && out.Body == nil
+	}
+	return false
+}
+
+// idempotent follows RFC 9110 section 9.2.2, plus requests carrying an
+// Idempotency-Key, whose sender promises a repeat is harmless.
+func idempotent(r *http.Request) bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete, http.MethodTrace:
+		return true
+	}
+	_, ok := r.Header["Idempotency-Key"]
+	return ok
+}
+
+// outbound builds the request sent upstream. The inbound request is not
+// modified; header value slices are shared read-only.
+func (h *Handler) outbound(r *http.Request, info *Info, upgrade string, body *bodyGuard) *http.Request {
+	out := r.WithContext(r.Context()) // shallow copy
+	out.Header = h.Forwarding.outboundHeader(r, info, upgrade)
+	u := new(url.URL)
+	u.Path, u.RawPath, u.RawQuery = r.URL.Path, r.URL.RawPath, r.URL.RawQuery
+	if h.Rewrite != nil {
+		setEscapedPath(u, h.Rewrite(info.Path))
+	}
+	out.URL = u
+	out.RequestURI = ""
+	out.Close = false
+	if h.HostHeader != "" && h.HostHeader != "target" {
+		out.Host = h.HostHeader
+	}
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+		out.Body, out.GetBody, out.ContentLength = nil, nil, 0
+	} else {
+		out.Body = body
+	}
+	h.RequestHeaders.Apply(out.Header)
+	return out
+}
+
+// setEscapedPath sets u's path from an escaped path.
+func setEscapedPath(u *url.URL, escaped string) {
+	p, err := url.PathUnescape(escaped)
+	if err != nil {
+		// Normalized paths always unescape; keep the escaped form if not.
+		p = escaped
+	}
+	u.Path, u.RawPath = p, escaped
+}
+
+// attempt is the per-request state the forwarder reports back to.
+type attempt struct {
+	h      *Handler
+	c      upstream.Choice
+	target *upstream.Target
+	failed bool // the response status counted as a passive failure
+}
+
+// EditResponse implements ResponseEditor.
+func (a *attempt) EditResponse(status int, hdr http.Header) {
+	if a.h.Pool.FailStatus(status) {
+		a.failed = true
+		a.h.Pool.Failed(a.target)
+	}
+	a.h.Pool.Stamp(hdr, &a.c, a.target)
+	if a.h.Forwarding.Via {
+		hdr["Via"] = appendValue(hdr["Via"], "1.1 gatehouse")
+	}
+}
+
+// bodyGuard passes the client's body to the transport while keeping it
+// open if the transport closes it after a failed attempt, and notes
+// whether any of it was consumed. The server closes the real body.
+type bodyGuard struct {
+	rc   io.ReadCloser
+	read atomic.Bool // written by the transport's goroutine
+}
+
+func (b *bodyGuard) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if n > 0 && !b.read.Load() {
+		b.read.Store(true)
+	}
+	return n, err
+}
+
+func (b *bodyGuard) Close() error { return nil }

@@ -1,0 +1,228 @@
+package proxy
+
+import (
+	"net/http"
+	"net/netip"
+	"strings"
+)
+
+// hopHeaders are meaningful for one connection only and never forwarded, in
+// either direction (RFC 9110 section 7.6.1). Connection also names more.
+var hopHeaders = [...]string{
+	"Connection",
+	"Keep-Alive",
+	"Proxy-Connection",
+	"Proxy-Authenticate",
+	"Proxy-Authorization",
+	"Te",
+	"Trailer",
+	"Transfer-Encoding",
+	"Upgrade",
+}
+
+// forwardingHeaders describe earlier hops. They are believed only from a
+// trusted proxy; from anyone else they are dropped and written afresh.
+var forwardingHeaders = [...]string{
+	"Forwarded",
+	"X-Forwarded-For",
+	"X-Forwarded-Host",
+	"X-Forwarded-Proto",
+	"X-Forwarded-Port",
+	"X-Forwarded-Prefix",
+	"X-Forwarded-Server",
+	"X-Real-Ip",
+}
+
+func isHop(k string) bool {
+	for _, h := range hopHeaders {
+		if k == h {
+			return true
+		}
+	}
+	return false
+}
+
+func isForwarding(k string) bool {
+	for _, h := range forwardingHeaders {
+		if k == h {
+			return true
+		}
+	}
+	return false
+}
+
+// namedByConnection reports whether the Connection header values list k
+// (case-insensitively) as a hop-by-hop header.
+func namedByConnection(conn []string, k string) bool {
+	for _, v := range conn {
+		for v != "" {
+			var tok string
+			tok, v, _ = strings.Cut(v, ",")
+			if strings.EqualFold(strings.TrimSpace(tok), k) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hasToken reports whether a comma-separated header contains tok.
+func hasToken(vals []string, tok string) bool {
+	for _, v := range vals {
+		for v != "" {
+			var t string
+			t, v, _ = strings.Cut(v, ",")
+			if strings.EqualFold(strings.TrimSpace(t), tok) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// upgradeType returns the protocol a request asks to switch to, or "".
+func upgradeType(h http.Header) string {
+	if !hasToken(h["Connection"], "upgrade") {
+		return ""
+	}
+	return h.Get("Upgrade")
+}
+
+// Forwarding is the header policy for requests sent upstream.
+type Forwarding struct {
+	// Forwarded adds the RFC 7239 Forwarded header.
+	Forwarded bool
+	// Via adds a Via header to requests and responses.
+	Via bool
+	// RequestIDHeader is the canonical name of the request ID header.
+	RequestIDHeader string
+	// PassProxyAuthorization keeps Proxy-Authorization.
+	PassProxyAuthorization bool
+}
+
+// outboundHeader builds the header sent upstream from the inbound one,
+// without modifying it: hop-by-hop headers are dropped, forwarding headers
+// from untrusted peers are dropped, and Gatehouse's own are added. Value
+// slices are shared with the inbound header and must not be modified.
+func (f *Forwarding) outboundHeader(r *http.Request, info *Info, upgrade string) http.Header {
+	in := r.Header
+	out := make(http.Header, len(in)+6)
+	conn := in["Connection"]
+	for k, vv := range in {
+		if isHop(k) || (len(conn) > 0 && namedByConnection(conn, k)) {
+			continue
+		}
+		if !info.Trusted && isForwarding(k) {
+			continue
+		}
+		out[k] = vv
+	}
+	if hasToken(in["Te"], "trailers") {
+		out["Te"] = []string{"trailers"}
+	}
+	if upgrade != "" {
+		out["Connection"] = []string{"Upgrade"}
+		out["Upgrade"] = []string{upgrade}
+	}
+	if f.PassProxyAuthorization {
+		if v, ok := in["Proxy-Authorization"]; ok {
+			out["Proxy-Authorization"] = v
+		}
+	}
+	if _, ok := in["User-Agent"]; !ok {
+		// An empty value stops net/http from adding its own User-Agent.
+		out["User-Agent"] = []string{""}
+	}
+	f.addForwarding(out, r, info)
+	out[f.RequestIDHeader] = []string{info.RequestID}
+	if f.Via {
+		out["Via"] = appendValue(out["Via"], viaValue(r))
+	}
+	return out
+}
+
+// addForwarding writes X-Forwarded-*, X-Real-IP and optionally Forwarded.
+// From a trusted peer the incoming chain is extended; otherwise replaced
+// (the untrusted copies were not copied into out).
+func (f *Forwarding) addForwarding(out http.Header, r *http.Request, info *Info) {
+	peer := info.Peer.String()
+	prior := out["X-Forwarded-For"]
+	switch {
+	case len(prior) > 0:
+		out["X-Forwarded-For"] = []string{strings.Join(prior, ", ") + ", " + peer}
+	case info.Trusted && info.ClientIP != info.Peer && info.ClientIP.IsValid():
+		// The client came from a Forwarded header only; keep it visible.
+		out["X-Forwarded-For"] = []string{info.ClientIP.String() + ", " + peer}
+	default:
+		out["X-Forwarded-For"] = []string{peer}
+	}
+	if _, ok := out["X-Forwarded-Proto"]; !ok {
+		out["X-Forwarded-Proto"] = []string{info.Scheme}
+	}
+	if _, ok := out["X-Forwarded-Host"]; !ok && r.Host != "" {
+		out["X-Forwarded-Host"] = []string{r.Host}
+	}
+	out["X-Real-Ip"] = []string{info.ClientIP.String()}
+	if f.Forwarded {
+		out["Forwarded"] = appendValue(out["Forwarded"], forwardedElement(info.Peer, r.Host, info.Scheme))
+	}
+}
+
+// forwardedElement formats one RFC 7239 element for this hop.
+func forwardedElement(peer netip.Addr, host, proto string) string {
+	var b strings.Builder
+	b.WriteString("for=")
+	if peer.Is6() {
+		b.WriteString(`"[` + peer.String() + `]"`)
+	} else {
+		b.WriteString(peer.String())
+	}
+	if host != "" {
+		b.WriteString(";host=")
+		b.WriteString(quoteIfNeeded(host))
+	}
+	b.WriteString(";proto=")
+	b.WriteString(proto)
+	return b.String()
+}
+
+// quoteIfNeeded quotes a Forwarded parameter value that is not a token.
+func quoteIfNeeded(v string) string {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return `"` + strings.ReplaceAll(strings.ReplaceAll(v, `\`, `\\`), `"`, `\"`) + `"`
+		}
+	}
+	return v
+}
+
+func viaValue(r *http.Request) string {
+	switch r.ProtoMajor {
+	case 2:
+		return "2 gatehouse"
+	case 3:
+		return "3 gatehouse"
+	}
+	return "1.1 gatehouse"
+}
+
+// appendValue joins v onto an existing comma-separated header value.
+func appendValue(prior []string, v string) []string {
+	if len(prior) == 0 {
+		return []string{v}
+	}
+	return []string{strings.Join(prior, ", ") + ", " + v}
+}
+
+// copyResponseHeader copies an upstream response header to the client's,
+// dropping hop-by-hop headers. Values replace any already set.
+func copyResponseHeader(dst, src http.Header) {
+	conn := src["Connection"]
+	for k, vv := range src {
+		if isHop(k) || (len(conn) > 0 && namedByConnection(conn, k)) {
+			continue
+		}
+		dst[k] = vv
+	}
+}

@@ -1,0 +1,211 @@
+package proxy
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gatehouse-proxy/gatehouse/upstream"
+)
+
+// Upgrades tracks connections that switched protocols (WebSockets). They
+// outlive the HTTP server's own bookkeeping, so shutdown waits for them and
+// finally closes them. It outlives reloads. Safe for concurrent use.
+type Upgrades struct {
+	mu    sync.Mutex
+	conns map[*tunnel]struct{}
+	done  chan struct{} // closed and replaced whenever the set empties
+}
+
+// NewUpgrades returns an empty tracker.
+func NewUpgrades() *Upgrades {
+	return &Upgrades{conns: make(map[*tunnel]struct{}), done: make(chan struct{})}
+}
+
+func (u *Upgrades) add(t *tunnel) {
+	u.mu.Lock()
+	u.conns[t] = struct{}{}
+	u.mu.Unlock()
+}
+
+func (u *Upgrades) remove(t *tunnel) {
+	u.mu.Lock()
+	delete(u.conns, t)
+	if len(u.conns) == 0 {
+		close(u.done)
+		u.done = make(chan struct{})
+	}
+	u.mu.Unlock()
+}
+
+// Len is the number of open upgraded connections.
+func (u *Upgrades) Len() int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return len(u.conns)
+}
+
+// Wait blocks until no upgraded connection is open or ctx is done.
+func (u *Upgrades) Wait(ctx context.Context) error {
+	for {
+		u.mu.Lock()
+		n, done := len(u.conns), u.done
+		u.mu.Unlock()
+		if n == 0 {
+			return nil
+		}
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// CloseAll closes every upgraded connection, both sides.
+func (u *Upgrades) CloseAll() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for t := range u.conns {
+		t.close()
+	}
+}
+
+// tunnel is one upgraded connection: client side and target side.
+type tunnel struct {
+	client, target io.Closer
+	once           sync.Once
+	last           atomic.Int64 // unix nanos of the last byte moved
+}
+
+func (t *tunnel) close() {
+	t.once.Do(func() {
+		t.client.Close()
+		t.target.Close()
+	})
+}
+
+// upgrade relays a 101 Switching Protocols response and then copies bytes
+// both ways until either side closes or the tunnel is idle too long.
+func (f *HTTPForwarder) upgrade(w http.ResponseWriter, out *http.Request, res *http.Response, t *upstream.Target, edit ResponseEditor) error {
+	want, got := upgradeType(out.Header), upgradeType(res.Header)
+	back, ok := res.Body.(io.ReadWriteCloser)
+	if want == "" || !strings.EqualFold(want, got) || !ok {
+		res.Body.Close()
+		return &Error{Phase: PhaseRequest, Target: t.Name,
+			Err: fmt.Errorf("target switched protocols to %q, but the client asked for %q", got, want)}
+	}
+	h := w.Header()
+	copyResponseHeader(h, res.Header)
+	h["Connection"] = []string{"Upgrade"}
+	h["Upgrade"] = []string{got}
+	if edit != nil {
+		edit.EditResponse(res.StatusCode, h)
+	}
+	conn, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		back.Close()
+		return &Error{Phase: PhaseRequest, Target: t.Name, Err: fmt.Errorf("cannot take over the client connection for %s: %w", got, err)}
+	}
+	tun := &tunnel{client: conn, target: back}
+	InfoFrom(out.Context()).Upgraded = true
+	if f.Upgrades != nil {
+		f.Upgrades.add(tun)
+		defer f.Upgrades.remove(tun)
+	}
+	defer tun.close()
+	if err := writeSwitching(brw, h); err != nil {
+		return &Error{Phase: PhaseResponse, Target: t.Name, Err: err, ClientGone: true}
+	}
+	return f.relay(tun, conn, brw.Reader, back)
+}
+
+func writeSwitching(brw *bufio.ReadWriter, h http.Header) error {
+	if _, err := brw.WriteString("HTTP/1.1 101 Switching Protocols\r\n"); err != nil {
+		return err
+	}
+	if err := h.Write(brw); err != nil {
+		return err
+	}
+	if _, err := brw.WriteString("\r\n"); err != nil {
+		return err
+	}
+	return brw.Flush()
+}
+
+// relay copies both ways; the first side to finish ends the tunnel.
+func (f *HTTPForwarder) relay(tun *tunnel, conn net.Conn, fromClient io.Reader, back io.ReadWriter) error {
+	tun.last.Store(time.Now().UnixNano())
+	if d := f.opts.UpgradeIdleTimeout; d > 0 {
+		stop := watchIdle(tun, d)
+		defer stop()
+	}
+	errc := make(chan error, 2)
+	go func() { errc <- pump(back, fromClient, tun) }()
+	go func() { errc <- pump(conn, back, tun) }()
+	<-errc
+	tun.close()
+	<-errc
+	// A tunnel ending, cleanly or not, is the peers' business: nothing to
+	// report to the client, whose connection is no longer HTTP.
+	return nil
+}
+
+// pump copies src to dst, recording activity for the idle watch.
+func pump(dst io.Writer, src io.Reader, tun *tunnel) error {
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	buf := *bp
+	for {
+		n, rerr := src.Read(buf)
+		if n > 0 {
+			tun.last.Store(time.Now().UnixNano())
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return werr
+			}
+		}
+		if rerr != nil {
+			if rerr == io.EOF {
+				return nil
+			}
+			return rerr
+		}
+	}
+}
+
+// watchIdle closes the tunnel once no byte has moved for d.
+func watchIdle(tun *tunnel, d time.Duration) (stop func()) {
+	var timer *time.Timer
+	var mu sync.Mutex
+	stopped := false
+	var check func()
+	check = func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped {
+			return
+		}
+		idle := time.Duration(time.Now().UnixNano() - tun.last.Load())
+		if idle >= d {
+			tun.close()
+			return
+		}
+		timer = time.AfterFunc(d-idle, check)
+	}
+	mu.Lock()
+	timer = time.AfterFunc(d, check)
+	mu.Unlock()
+	return func() {
+		mu.Lock()
+		stopped = true
+		timer.Stop()
+		mu.Unlock()
+	}
+}

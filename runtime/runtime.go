@@ -1,0 +1,238 @@
+// Package runtime compiles a validated config into an immutable Runtime,
+// the http.Handler that serves every request: it resolves the client,
+// normalizes the path, picks a route and runs the route's compiled chain.
+// A reload compiles a new Runtime; the server swaps it in atomically, and
+// in-flight requests finish on the Runtime they started with.
+package runtime
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"time"
+
+	"github.com/gatehouse-proxy/gatehouse/accesslog"
+	"github.com/gatehouse-proxy/gatehouse/clientip"
+	"github.com/gatehouse-proxy/gatehouse/config"
+	"github.com/gatehouse-proxy/gatehouse/proxy"
+	"github.com/gatehouse-proxy/gatehouse/router"
+	"github.com/gatehouse-proxy/gatehouse/upstream"
+	"github.com/gatehouse-proxy/gatehouse/urlpath"
+)
+
+// Runtime is one compiled configuration. Immutable once compiled, except
+// for Start and Stop; safe for concurrent use.
+type Runtime struct {
+	// Config is the configuration this runtime was compiled from. Read only.
+	Config *config.Config
+
+	env        *Env
+	ips        *clientip.Resolver
+	funnel     *proxy.Funnel
+	forwarding *proxy.Forwarding
+	ridHeader  string
+	maxBody    int64
+
+	router  *router.Router[*route]
+	def     *route
+	pools   map[string]*poolEntry
+	closers []func()
+	handler http.Handler // access log around dispatch
+
+	cancel context.CancelFunc
+}
+
+// route is a compiled route: the handler chain and its limits.
+type route struct {
+	name    string
+	handler http.Handler
+	maxBody int64 // 0 = unlimited
+}
+
+type poolEntry struct {
+	pool *upstream.Pool
+	fwd  proxy.Forwarder
+}
+
+// Compile builds a Runtime from a validated config. It does not start
+// background work; call Start. An error means nothing was started and the
+// caller should keep its current runtime.
+func Compile(cfg *config.Config, env *Env) (*Runtime, error) {
+	rt := &Runtime{
+		Config:    cfg,
+		env:       env,
+		ips:       clientip.New(cfg.TrustedPrefixes()),
+		ridHeader: textproto.CanonicalMIMEHeaderKey(cfg.Forwarding.RequestIDHeader),
+		maxBody:   int64(cfg.Limits.MaxBodyBytes),
+		pools:     make(map[string]*poolEntry),
+	}
+	rt.funnel = &proxy.Funnel{Log: env.Log, RequestIDHeader: rt.ridHeader}
+	rt.forwarding = &proxy.Forwarding{
+		Forwarded:              cfg.Forwarding.Forwarded,
+		Via:                    cfg.Forwarding.Via,
+		RequestIDHeader:        rt.ridHeader,
+		PassProxyAuthorization: cfg.Forwarding.PassProxyAuthorization,
+	}
+	for name, u := range cfg.Upstreams {
+		if err := rt.addPool(name, u); err != nil {
+			rt.close()
+			return nil, err
+		}
+	}
+	if err := rt.compileRoutes(); err != nil {
+		rt.close()
+		return nil, err
+	}
+	var access = env.Access
+	if !cfg.Log.Access {
+		access = nil
+	}
+	rt.handler = accesslog.Middleware(access)(http.HandlerFunc(rt.dispatch))
+	return rt, nil
+}
+
+// addPool builds an upstream pool and its forwarder.
+func (rt *Runtime) addPool(name string, u *config.Upstream) error {
+	p, err := upstream.Build(name, u, rt.env.Store, upstream.Options{Logger: rt.env.Log})
+	if err != nil {
+		return fmt.Errorf("upstream %q: %w", name, err)
+	}
+	fwd := rt.env.forwarder(name, proxy.TransportOptions{
+		DialTimeout:           u.DialTimeout.D(),
+		ResponseHeaderTimeout: u.ResponseHeaderTimeout.D(),
+		IdleConnTimeout:       u.IdleConnTimeout.D(),
+		MaxIdleConns:          u.MaxIdleConns,
+		MaxConns:              u.MaxConns,
+		UpgradeIdleTimeout:    u.UpgradeIdleTimeout.D(),
+	})
+	rt.pools[name] = &poolEntry{pool: p, fwd: fwd}
+	return nil
+}
+
+// Start begins background work (active health checks). It stops with Stop.
+func (rt *Runtime) Start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	rt.cancel = cancel
+	for _, p := range rt.pools {
+		p.pool.Start(ctx)
+	}
+	rt.env.retain(rt)
+}
+
+// Stop ends background work. Requests in flight keep being served; files
+// held open by static routes are released after grace, by which time
+// they have drained.
+func (rt *Runtime) Stop(grace time.Duration) {
+	if rt.cancel != nil {
+		rt.cancel()
+	}
+	time.AfterFunc(grace, rt.close)
+}
+
+func (rt *Runtime) close() {
+	for _, c := range rt.closers {
+		c()
+	}
+}
+
+// ServeHTTP resolves who is asking, assigns the request ID and runs the
+// access-logged dispatch.
+func (rt *Runtime) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	info := &proxy.Info{Start: time.Now(), Scheme: "http"}
+	if r.TLS != nil {
+		info.Scheme = "https"
+	}
+	info.Peer, _ = clientip.ParsePeer(r.RemoteAddr)
+	info.ClientIP, info.Trusted = rt.ips.Resolve(info.Peer, r.Header)
+	info.RequestID = requestID(r.Header[rt.ridHeader])
+	w.Header()[rt.ridHeader] = []string{info.RequestID}
+	rt.handler.ServeHTTP(w, r.WithContext(proxy.WithInfo(r.Context(), info)))
+}
+
+// dispatch normalizes the path, picks the route and enforces body limits.
+// r is already a copy owned by this request.
+func (rt *Runtime) dispatch(w http.ResponseWriter, r *http.Request) {
+	info := proxy.InfoFrom(r.Context())
+	p, ok := urlpath.Normalize(escapedPath(r.URL))
+	if !ok {
+		rt.funnel.Fail(w, r, fmt.Errorf("path %q: %w", r.URL.RawPath+r.URL.Path, proxy.ErrBadRequest))
+		return
+	}
+	info.Path = p
+	rte, ok := rt.router.Match(r.Host, p, r.Method, r.Header)
+	if !ok {
+		if rt.def == nil {
+			rt.funnel.Fail(w, r, proxy.ErrNoRoute)
+			return
+		}
+		rte = rt.def
+	}
+	info.Route = rte.name
+	if rte.maxBody > 0 && r.ContentLength != 0 {
+		if r.ContentLength > rte.maxBody {
+			rt.funnel.Fail(w, r, fmt.Errorf("declared %d bytes, limit %d: %w", r.ContentLength, rte.maxBody, proxy.ErrBodyTooLarge))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, rte.maxBody)
+	}
+	rte.handler.ServeHTTP(w, r)
+}
+
+// escapedPath returns the request path as escaped on the wire, without
+// allocating in the usual case.
+func escapedPath(u *url.URL) string {
+	if u.RawPath != "" {
+		return u.RawPath
+	}
+	for i := 0; i < len(u.Path); i++ {
+		if !pathSafe(u.Path[i]) {
+			return u.EscapedPath()
+		}
+	}
+	return u.Path
+}
+
+// pathSafe reports whether c stands for itself in an escaped path.
+func pathSafe(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	switch c {
+	case '-', '.', '_', '~', '!', '$', '&', '\'', '(', ')', '*', '+', ',', ';', '=', ':', '@', '/':
+		return true
+	}
+	return false
+}
+
+// requestID keeps a well-formed incoming ID (so IDs follow a request
+// across services) and otherwise makes a new random one.
+func requestID(in []string) string {
+	if len(in) == 1 && validID(in[0]) {
+		return in[0]
+	}
+	var b [16]byte
+	hi, lo := rand.Uint64(), rand.Uint64()
+	for i := range 8 {
+		b[i], b[8+i] = byte(hi>>(8*i)), byte(lo>>(8*i))
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// validID accepts 1 to 200 visible ASCII characters, so an ID cannot
+// smuggle anything into logs or headers.
+func validID(s string) bool {
+	if len(s) == 0 || len(s) > 200 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,114 @@
+package static
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"syscall"
+)
+
+// Options configures a Handler. It is read once, by New.
+type Options struct {
+	// Root is the directory served. Required.
+	Root string
+	// Index is the file served for a directory requested with a trailing
+	// slash, such as "index.html"; "" means none. It must be a plain file
+	// name: no slash, backslash or leading dot.
+	Index string
+	// Browse enables an HTML listing for directories without an index.
+	Browse bool
+	// CacheControl, when non-empty, is sent as Cache-Control with every
+	// file (not with listings, redirects or errors).
+	CacheControl string
+	// Path returns the request path to serve: normalized for routing, any
+	// route prefix stripped, still percent-encoded (e.g. "/img/a%20b.png").
+	// nil means r.URL.EscapedPath().
+	Path func(r *http.Request) string
+}
+
+// Handler serves the files under one directory. It is immutable after New
+// and safe for concurrent use. Close releases the directory; requests served
+// after Close fail with 500.
+type Handler struct {
+	root         *os.Root
+	index        string
+	browse       bool
+	cacheControl string
+	path         func(*http.Request) string
+}
+
+// New opens o.Root and returns a Handler serving it. It fails when the root
+// is not an openable directory or o.Index is not a plain file name.
+func New(o Options) (*Handler, error) {
+	if o.Root == "" {
+		return nil, errors.New("static: root directory not set")
+	}
+	if o.Index != "" && (!servable(o.Index) || strings.Contains(o.Index, "/") ||
+		strings.ContainsFunc(o.Index, forbidden)) {
+		return nil, fmt.Errorf("static: index %q is not a plain file name", o.Index)
+	}
+	root, err := os.OpenRoot(o.Root)
+	if err != nil {
+		return nil, fmt.Errorf("static: open root: %w", err)
+	}
+	h := &Handler{
+		root:         root,
+		index:        o.Index,
+		browse:       o.Browse,
+		cacheControl: o.CacheControl,
+		path:         o.Path,
+	}
+	if h.path == nil {
+		h.path = func(r *http.Request) string { return r.URL.EscapedPath() }
+	}
+	return h, nil
+}
+
+// Close releases the root directory.
+func (h *Handler) Close() error {
+	return h.root.Close()
+}
+
+// ServeHTTP serves the file or directory named by the request path. See the
+// package documentation for the status codes.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		code := http.StatusMethodNotAllowed
+		http.Error(w, http.StatusText(code), code)
+		return
+	}
+	t, err := parsePath(h.path(r))
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	f, err := h.open(t.name)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	switch {
+	case err != nil:
+		fail(w, err)
+	case fi.IsDir():
+		h.serveDir(w, r, t, f)
+	case t.dir:
+		fail(w, errNotFound) // a file is never a directory
+	default:
+		h.serveFile(w, r, f, fi, t.base)
+	}
+}
+
+// open opens a root-relative name for reading. O_NONBLOCK keeps the open
+// of a FIFO from hanging the request; it has no effect on regular files and
+// directories, and special files are refused after Stat.
+func (h *Handler) open(name string) (*os.File, error) {
+	return h.root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+}
+
+var _ http.Handler = (*Handler)(nil)

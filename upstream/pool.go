@@ -1,0 +1,104 @@
+package upstream
+
+import (
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gatehouse-proxy/gatehouse/config"
+)
+
+// Pool is a compiled upstream: its targets, the policy that picks one per
+// request, health checking and the retry budget. Build makes one; its
+// exported fields are set by Build and must not be changed afterwards. The
+// live state of its targets is shared through a Store with the pools that
+// replace it on reload. All methods are safe for concurrent use.
+//
+// A forwarder uses it per request like this: Request once; then for each
+// attempt Pick (nil means 503), Target.Begin/End around the exchange,
+// Succeeded or Failed (consulting FailStatus for the response status),
+// Stamp before writing the response header; and before each retry,
+// AllowRetry.
+type Pool struct {
+	// Name is the upstream's name, for logs.
+	Name string
+	// Targets are the backends, in configuration order.
+	Targets []*Target
+	// Balancer is the policy chosen by cfg.Balance.
+	Balancer Balancer
+	// Attempts is the most tries per request, the first included,
+	// 1..MaxAttempts.
+	Attempts int
+	// Config is the upstream's configuration, read-only, for the
+	// forwarder's transport settings (timeouts, connection limits).
+	Config *config.Upstream
+
+	now      clock
+	log      *slog.Logger
+	budget   *budget
+	maxFails int32         // passive: consecutive failures that eject; 0 = off
+	cooldown time.Duration // passive: how long an ejection lasts
+	failCode statusSet     // passive: response statuses that are failures
+	active   *activeCheck  // nil = no active checks
+	client   *http.Client  // for active checks
+	ownsConn bool          // client is ours: close its idle connections at stop
+	started  atomic.Bool
+	wg       sync.WaitGroup // active checkers; tests wait on it
+}
+
+// Options are what Build needs besides the configuration. The zero value
+// is ready to use.
+type Options struct {
+	// Now returns the current time. Nil means time.Now.
+	Now func() time.Time
+	// Rand returns a uniform int in [0, n), for p2c. It must be safe for
+	// concurrent use. Nil means math/rand/v2's IntN.
+	Rand func(n int) int
+	// Logger receives health transitions: a target going down or coming
+	// back. Nil discards them.
+	Logger *slog.Logger
+	// Client sends active health probes. Nil means a dedicated client
+	// with keep-alives that does not follow redirects.
+	Client *http.Client
+}
+
+// Pick asks the balancer for a usable target and marks it tried in c, so
+// a retry with the same Choice goes elsewhere. It returns nil when no
+// target is usable; the proxy then answers 503.
+func (p *Pool) Pick(c *Choice) *Target {
+	t := p.Balancer.Pick(c)
+	if t != nil {
+		c.Mark(t)
+	}
+	return t
+}
+
+// Stamp lets the balancer mark the response header h for target t, as
+// sticky sessions set their cookie. It does nothing for other policies.
+// Call it before the response header is written.
+func (p *Pool) Stamp(h http.Header, c *Choice, t *Target) {
+	if s, ok := p.Balancer.(Stamper); ok && t != nil {
+		s.Stamp(h, c, t)
+	}
+}
+
+// Request records one client request with the retry budget. Call it once
+// per request, not per attempt.
+func (p *Pool) Request() { p.budget.request() }
+
+// AllowRetry reports whether the retry budget allows one more retry, and
+// if so spends it. Call it before each retry, after checking Attempts.
+func (p *Pool) AllowRetry() bool { return p.budget.allowRetry() }
+
+// Healthy returns the number of targets currently Available.
+func (p *Pool) Healthy() int {
+	n := 0
+	for _, t := range p.Targets {
+		if t.Available() {
+			n++
+		}
+	}
+	return n
+}
