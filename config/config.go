@@ -141,7 +141,8 @@ type Upstream struct {
 	// it. 0 (default) means no limit.
 	MaxConns int `yaml:"max_conns"`
 	// UpgradeIdleTimeout closes an upgraded (WebSocket) connection when no
-	// byte has moved either way for this long. 0 (default) means never.
+	// byte has moved either way for this long. Default 10m; an explicit 0
+	// means never (WebSocket applications usually ping well within it).
 	UpgradeIdleTimeout Duration `yaml:"upgrade_idle_timeout"`
 
 	// Health decides which targets get traffic.

@@ -22,6 +22,7 @@ const (
 	defaultResponseHeaderTimeout = Duration(60 * time.Second)
 	defaultIdleConnTimeout       = Duration(90 * time.Second)
 	defaultMaxIdleConns          = 128
+	defaultUpgradeIdleTimeout    = Duration(10 * time.Minute)
 
 	defaultHealthInterval = Duration(10 * time.Second)
 	defaultHealthTimeout  = Duration(2 * time.Second)
@@ -153,6 +154,7 @@ func (u *Upstream) fillDefaults() {
 	setZero(&u.ResponseHeaderTimeout, defaultResponseHeaderTimeout)
 	setZero(&u.IdleConnTimeout, defaultIdleConnTimeout)
 	setZero(&u.MaxIdleConns, defaultMaxIdleConns)
+	setZero(&u.UpgradeIdleTimeout, defaultUpgradeIdleTimeout)
 	if u.Health.Active != nil {
 		u.Health.Active.fillDefaults()
 	}

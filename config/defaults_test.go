@@ -28,6 +28,7 @@ func wantUpstream(targets ...Target) *Upstream {
 		ResponseHeaderTimeout: sec(60),
 		IdleConnTimeout:       sec(90),
 		MaxIdleConns:          128,
+		UpgradeIdleTimeout:    sec(600),
 		Health:                Health{Passive: PassiveHealth{MaxFails: 3, Cooldown: sec(10)}},
 		Retry:                 Retry{Attempts: 3, Budget: 0.2, MinPerSecond: 10},
 	}

@@ -1,0 +1,56 @@
+package examples_test
+
+import (
+	"bytes"
+	"os"
+	"regexp"
+	"strconv"
+	"testing"
+
+	"github.com/gatehouse-proxy/gatehouse/config"
+)
+
+// TestREADMEConfigs loads every YAML block of the README, so the
+// documentation cannot drift from what Gatehouse accepts.
+func TestREADMEConfigs(t *testing.T) {
+	t.Chdir("..") // static roots in the README are relative to the repository
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllSubmatch(readme, -1)
+	if len(blocks) < 3 {
+		t.Fatalf("found %d yaml blocks in README.md, want at least 3", len(blocks))
+	}
+	for i, b := range blocks {
+		body := b[1]
+		name := "README.md block " + strconv.Itoa(i+1)
+		if _, err := config.Load(body, name, func(string) (string, bool) { return "", false }); err != nil {
+			t.Errorf("%s does not load:\n%v\n---\n%s", name, err, firstLines(body, 5))
+		}
+	}
+}
+
+// TestExampleLoads loads examples/gatehouse.yaml with its defaults.
+func TestExampleLoads(t *testing.T) {
+	t.Chdir("..")
+	data, err := os.ReadFile("examples/gatehouse.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(data, "examples/gatehouse.yaml", func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(cfg.Routes); got != 6 {
+		t.Errorf("example has %d routes, want 6", got)
+	}
+}
+
+func firstLines(b []byte, n int) []byte {
+	lines := bytes.SplitN(b, []byte("\n"), n+1)
+	if len(lines) > n {
+		lines = lines[:n]
+	}
+	return bytes.Join(lines, []byte("\n"))
+}

@@ -1,0 +1,62 @@
+package runtime
+
+import (
+	"net/url"
+	"testing"
+
+	"github.com/gatehouse-proxy/gatehouse/config"
+)
+
+func TestCompileRewrite(t *testing.T) {
+	tests := []struct {
+		rw   config.Rewrite
+		in   string
+		want string
+	}{
+		{config.Rewrite{StripPrefix: "/api"}, "/api/users", "/users"},
+		{config.Rewrite{StripPrefix: "/api"}, "/api", "/"},
+		{config.Rewrite{StripPrefix: "/api"}, "/api/", "/"},
+		{config.Rewrite{StripPrefix: "/api/"}, "/api/users", "/users"},
+		{config.Rewrite{AddPrefix: "/v1"}, "/users", "/v1/users"},
+		{config.Rewrite{AddPrefix: "/v1/"}, "/users", "/v1/users"},
+		{config.Rewrite{StripPrefix: "/api", AddPrefix: "/v1"}, "/api", "/v1"},
+		{config.Rewrite{StripPrefix: "/api", AddPrefix: "/v1"}, "/api/", "/v1/"},
+		{config.Rewrite{StripPrefix: "/api", AddPrefix: "/v1"}, "/api/a%2Fb", "/v1/a%2Fb"},
+		{config.Rewrite{ReplacePrefix: &config.ReplacePrefix{From: "/old", To: "/new"}}, "/old/x", "/new/x"},
+		{config.Rewrite{ReplacePrefix: &config.ReplacePrefix{From: "/old", To: "/"}}, "/old/x", "/x"},
+		{config.Rewrite{ReplacePrefix: &config.ReplacePrefix{From: "/old", To: "/"}}, "/old", "/"},
+	}
+	for _, tt := range tests {
+		f := compileRewrite(tt.rw)
+		if got := f(tt.in); got != tt.want {
+			t.Errorf("rewrite %+v of %q = %q, want %q", tt.rw, tt.in, got, tt.want)
+		}
+	}
+	if compileRewrite(config.Rewrite{}) != nil {
+		t.Error("empty rewrite should compile to nil")
+	}
+}
+
+func TestEscapedPath(t *testing.T) {
+	for _, raw := range []string{"/a/b", "/a%2Fb", "/a%20b", "/%25", "/caf%C3%A9", "/a;b=c"} {
+		u, err := url.ParseRequestURI(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := escapedPath(u); got != u.EscapedPath() {
+			t.Errorf("escapedPath(%q) = %q, want %q", raw, got, u.EscapedPath())
+		}
+	}
+}
+
+func TestRequestID(t *testing.T) {
+	if got := requestID([]string{"abc-123"}); got != "abc-123" {
+		t.Errorf("well-formed incoming ID not kept: %q", got)
+	}
+	for _, bad := range [][]string{nil, {""}, {"has space"}, {"a\x00b"}, {"one", "two"}, {string(make([]byte, 201))}} {
+		got := requestID(bad)
+		if len(got) != 32 || got == requestID(bad) {
+			t.Errorf("requestID(%q) = %q, want a fresh 32-hex-digit ID", bad, got)
+		}
+	}
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Runs Gatehouse's whole test suite on a Debian machine with Go installed:
+# installs what the tests need (Debian's chromium for the browser test),
+# then gofmt, go vet, the race-enabled tests, and a short fuzzing pass over
+# every parser. Fails loudly if anything is missing; nothing is skipped.
+#
+#   bash scripts/test.sh            # everything
+#   FUZZTIME=0 bash scripts/test.sh # skip the fuzzing pass (seed corpora still run)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/local/go/bin"
+FUZZTIME="${FUZZTIME:-10s}"
+
+step() { printf '\n=== %s\n' "$*"; }
+
+# Debian packages the tests talk to. Root installs them; anyone else is told.
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+if [ "${#need[@]}" -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    step "installing ${need[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  else
+    echo "missing Debian packages: ${need[*]}; install them with: sudo apt-get install ${need[*]}" >&2
+    exit 1
+  fi
+fi
+
+step "go mod download"
+go mod download
+
+step "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*'))
+if [ -n "$unformatted" ]; then
+  echo "these files need gofmt:" >&2
+  echo "$unformatted" >&2
+  exit 1
+fi
+
+step "go vet"
+go vet ./...
+
+step "go test -race"
+go test -race -count=1 -timeout 15m ./...
+
+if [ "$FUZZTIME" != "0" ]; then
+  step "fuzzing each parser for $FUZZTIME"
+  # Every Fuzz target in the module, found rather than listed, so a new one
+  # is fuzzed without editing this script.
+  grep -rl --include='*_test.go' '^func Fuzz' . | while read -r f; do
+    pkg="./$(dirname "${f#./}")"
+    for fn in $(grep -o '^func Fuzz[A-Za-z0-9_]*' "$f" | cut -d' ' -f2); do
+      echo "--- $pkg $fn"
+      go test -run='^$' -fuzz="^${fn}\$" -fuzztime="$FUZZTIME" "$pkg"
+    done
+  done
+fi
+
+step "all tests passed"
