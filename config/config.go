@@ -51,7 +51,8 @@ type Config struct {
 type Listener struct {
 	// Name identifies the listener in logs. Defaults to the address.
 	Name string `yaml:"name"`
-	// Address is host:port, e.g. ":8080" or "127.0.0.1:8080".
+	// Address is host:port, e.g. ":8080" or "127.0.0.1:8080". Port 0 picks
+	// any free port (for tests; the log says which).
 	Address string `yaml:"address"`
 	// ReadHeaderTimeout bounds how long a client may take to send request
 	// headers (slowloris). Default 10s.

@@ -86,7 +86,8 @@ func checkHost(h string) string {
 }
 
 // checkHostPort accepts host:port, an empty host only if emptyHost, and a
-// missing port only if !needPort.
+// missing port only if !needPort. Port 0 is accepted only with emptyHost,
+// i.e. for listeners, where it means any free port (useful in tests).
 func checkHostPort(s string, emptyHost, needPort bool) string {
 	host, port, err := net.SplitHostPort(s)
 	if err != nil {
@@ -95,8 +96,12 @@ func checkHostPort(s string, emptyHost, needPort bool) string {
 		}
 		return checkHost(s)
 	}
-	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 || port[0] == '+' {
-		return fmt.Sprintf("port %q in %q must be a number from 1 to 65535", port, s)
+	low := 1
+	if emptyHost {
+		low = 0
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < low || p > 65535 || port[0] == '+' {
+		return fmt.Sprintf("port %q in %q must be a number from %d to 65535", port, s, low)
 	}
 	if host == "" {
 		if emptyHost {

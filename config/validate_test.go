@@ -39,11 +39,11 @@ func TestValidateListeners(t *testing.T) {
 		{"empty file", "", []string{
 			`gh.yaml: listeners: at least one listener is required, e.g. listeners: [{address: ":8080"}]`,
 		}},
-		{"listener address", "listeners:\n  - name: a\n  - address: '8080'\n  - address: :70000\n  - address: :0\n  - address: exa_mple.-com:80\n  - address: '[::1]:80'\n", []string{
+		{"listener address", "listeners:\n  - name: a\n  - address: '8080'\n  - address: :70000\n  - address: :-1\n  - address: exa_mple.-com:80\n  - address: '[::1]:80'\n", []string{
 			`gh.yaml:2:5: listeners[0].address: is required, e.g. ":8080" or "127.0.0.1:8080"`,
 			`gh.yaml:3:14: listeners[1].address: "8080" is not host:port, e.g. 127.0.0.1:8080 or :8080`,
-			`gh.yaml:4:14: listeners[2].address: port "70000" in ":70000" must be a number from 1 to 65535`,
-			`gh.yaml:5:14: listeners[3].address: port "0" in ":0" must be a number from 1 to 65535`,
+			`gh.yaml:4:14: listeners[2].address: port "70000" in ":70000" must be a number from 0 to 65535`,
+			`gh.yaml:5:14: listeners[3].address: port "-1" in ":-1" must be a number from 0 to 65535`,
 			`gh.yaml:6:14: listeners[4].address: "exa_mple.-com" is not a valid host name or IP address`,
 		}},
 		{"listener duplicates", "listeners:\n  - {name: a, address: ':1'}\n  - {name: a, address: ':2'}\n  - {name: b, address: ':1'}\n", []string{

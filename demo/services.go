@@ -129,8 +129,15 @@ func api(instance string) http.Handler {
 		writeJSON(w, map[string]any{"instance": instance, "time": time.Now().UTC().Format(time.RFC3339Nano)})
 	})
 	mux.HandleFunc("POST /echo", func(w http.ResponseWriter, r *http.Request) {
+		// Read the whole body before answering: an HTTP/1 handler cannot
+		// read the body once it has begun writing the response.
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
 		w.Header().Set("Content-Type", r.Header.Get("Content-Type"))
-		io.Copy(w, r.Body)
+		w.Write(body)
 	})
 	mux.HandleFunc("GET /events", events)
 	return mux

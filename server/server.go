@@ -27,8 +27,12 @@ type Server struct {
 
 	mu        sync.Mutex
 	listeners map[string]*listener // by configured address
-	draining  sync.WaitGroup       // http.Servers replaced by a reload
-	closed    bool
+	// retired servers were replaced or removed by a reload; they take no
+	// new connections but may still be serving open ones.
+	retired  map[*http.Server]struct{}
+	draining sync.WaitGroup // goroutines retiring servers
+	stop     chan struct{}  // closed by Shutdown
+	closed   bool
 }
 
 // listener is one socket and the http.Server currently serving it.
@@ -40,7 +44,12 @@ type listener struct {
 
 // New returns a Server with no listeners; call Apply.
 func New(env *runtime.Env) *Server {
-	return &Server{env: env, listeners: make(map[string]*listener)}
+	return &Server{
+		env:       env,
+		listeners: make(map[string]*listener),
+		retired:   make(map[*http.Server]struct{}),
+		stop:      make(chan struct{}),
+	}
 }
 
 // ServeHTTP serves r with the runtime current when it arrived.
@@ -132,7 +141,7 @@ func (s *Server) reconcile(ls []config.Listener, opened map[string]*socket, drai
 		}
 		old := l.srv
 		l.cfg, l.srv = lc, s.serve(l.sock, lc)
-		s.retire(old, drain)
+		s.retire(old, drain, true)
 	}
 	for addr, l := range s.listeners {
 		if keep[addr] {
@@ -140,7 +149,7 @@ func (s *Server) reconcile(ls []config.Listener, opened map[string]*socket, drai
 		}
 		delete(s.listeners, addr)
 		l.sock.close()
-		s.retire(l.srv, drain)
+		s.retire(l.srv, drain, false)
 		s.env.Log.Info("stopped listening", "listener", l.cfg.Name, "address", addr)
 	}
 }
@@ -165,36 +174,68 @@ func (s *Server) serve(sk *socket, lc config.Listener) *http.Server {
 	return srv
 }
 
-// retire lets a replaced server finish its requests in the background.
-func (s *Server) retire(srv *http.Server, drain time.Duration) {
+// retire takes srv out of service; the caller holds s.mu and has already
+// stopped feeding it connections. When its listener was removed, srv shuts
+// down now: idle connections close, active ones finish within drain. When
+// only the listener's settings changed (keepConns), srv goes on serving the
+// connections it has, with the current runtime, until they end on their
+// own or drain passes: closing an idle keep-alive connection races with a
+// request the client may be sending on it, which a client can only retry
+// when it is idempotent.
+func (s *Server) retire(srv *http.Server, drain time.Duration, keepConns bool) {
+	s.retired[srv] = struct{}{}
 	s.draining.Add(1)
 	go func() {
 		defer s.draining.Done()
+		if keepConns {
+			t := time.NewTimer(drain)
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-s.stop:
+				return // Shutdown takes it over
+			}
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), drain)
 		defer cancel()
 		if err := srv.Shutdown(ctx); err != nil {
 			srv.Close()
 		}
+		s.mu.Lock()
+		delete(s.retired, srv)
+		s.mu.Unlock()
 	}()
 }
 
 // Shutdown stops accepting, lets in-flight requests and upgraded
-// connections finish until ctx is done, then closes whatever remains.
+// connections finish until ctx is done, then closes whatever remains. The
+// error is ctx's when something had to be closed unfinished.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
-	s.closed = true
-	ls := s.listeners
+	if !s.closed {
+		s.closed = true
+		close(s.stop)
+	}
+	var srvs []*http.Server
+	for _, l := range s.listeners {
+		l.sock.close()
+		srvs = append(srvs, l.srv)
+	}
+	for srv := range s.retired {
+		srvs = append(srvs, srv)
+	}
 	s.listeners = map[string]*listener{}
 	s.mu.Unlock()
 
 	var wg sync.WaitGroup
-	for _, l := range ls {
-		l.sock.close()
+	var timedOut atomic.Bool
+	for _, srv := range srvs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := l.srv.Shutdown(ctx); err != nil {
-				l.srv.Close()
+			if err := srv.Shutdown(ctx); err != nil {
+				timedOut.Store(true)
+				srv.Close()
 			}
 		}()
 	}
@@ -203,6 +244,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.env.Upgrades.Wait(ctx)
 	if err != nil {
 		s.env.Upgrades.CloseAll()
+	} else if timedOut.Load() {
+		// Requests were cut off, not only upgraded connections: the
+		// caller must hear of it too.
+		err = ctx.Err()
 	}
 	if rt := s.rt.Load(); rt != nil {
 		rt.Stop(0)

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// badProblems is what gatehouse says about testdata/bad.yaml: every
+// problem, in file order, each with file:line:col.
+const badProblems = `bad.yaml:5:5: listeners[0].idel_timeout: unknown key "idel_timeout" (did you mean "idle_timeout"?); allowed keys: name, address, read_header_timeout, read_timeout, write_timeout, idle_timeout, max_header_bytes
+bad.yaml:7:19: limits.max_body_bytes: expected a size such as 512, 64KiB or 10MiB, got a list
+bad.yaml:8:18: limits.drain_timeout: duration 30 has no unit; add one, e.g. 30s or 30ms
+bad.yaml:14:15: routes[0].upstream: unknown upstream "apii"; defined: api
+bad.yaml:15:5: routes[1].match: matches the same requests as routes[0] (path "/api"); change the host, path, methods or headers of one of them
+bad.yaml:18:20: routes[2].static.root: directory "./no-such-dir" does not exist
+`
+
+const usageText = `Usage:
+  gatehouse [run] [-config FILE]     serve with FILE (default gatehouse.yaml)
+  gatehouse validate [-config FILE]  check FILE; list every problem with file:line:column
+  gatehouse demo [-listen ADDR]      run a demo site behind Gatehouse (default 127.0.0.1:8080)
+  gatehouse version                  print the version
+
+Signals: SIGHUP reloads the config; SIGTERM or SIGINT drains and exits.
+`
+
+// runToEnd runs the binary in testdata and returns what it printed and its
+// exit code.
+func runToEnd(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Dir = "testdata"
+	cmd.Env = append(os.Environ(), "GORACE=atexit_sleep_ms=0")
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	case err != nil:
+		t.Fatalf("gatehouse %s: %v", strings.Join(args, " "), err)
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("gatehouse %s did not finish within %v", strings.Join(args, " "), waitLimit)
+	}
+	return out.String(), errOut.String(), code
+}
+
+func TestCommands(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		args       []string
+		code       int
+		stdout     string
+		stderr     string
+		stderrHead bool // stderr only has to start with the expected text
+	}{
+		{name: "validate good", args: []string{"validate", "-config", "good.yaml"},
+			stdout: "good.yaml: ok\n"},
+		{name: "validate bad lists every problem", args: []string{"validate", "-config", "bad.yaml"},
+			code: 1, stderr: badProblems},
+		{name: "run refuses a bad file", args: []string{"run", "-config", "bad.yaml"},
+			code: 1, stderr: "gatehouse: bad.yaml is not valid:\n" + badProblems},
+		{name: "run is the default command", args: []string{"-config", "bad.yaml"},
+			code: 1, stderr: "gatehouse: bad.yaml is not valid:\n" + badProblems},
+		{name: "validate missing file", args: []string{"validate", "-config", "nope.yaml"},
+			code: 1, stderr: "read config: open nope.yaml: no such file or directory\n"},
+		{name: "version", args: []string{"version"},
+			stdout: "gatehouse " + testVersion + "\n"},
+		{name: "help", args: []string{"help"},
+			stdout: usageText},
+		{name: "unknown command", args: []string{"frobnicate"},
+			code: 2, stderr: "gatehouse: unknown command \"frobnicate\"\n\n" + usageText},
+		{name: "unknown flag", args: []string{"validate", "-no-such-flag"},
+			code: 2, stderr: "flag provided but not defined: -no-such-flag\n", stderrHead: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stdout, stderr, code := runToEnd(t, tc.args...)
+			if code != tc.code {
+				t.Errorf("exit code %d, want %d", code, tc.code)
+			}
+			if stdout != tc.stdout {
+				t.Errorf("stdout:\n%s\nwant:\n%s", stdout, tc.stdout)
+			}
+			if tc.stderrHead && !strings.HasPrefix(stderr, tc.stderr) || !tc.stderrHead && stderr != tc.stderr {
+				t.Errorf("stderr:\n%s\nwant:\n%s", stderr, tc.stderr)
+			}
+		})
+	}
+}

@@ -1,0 +1,325 @@
+package demo_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"io/fs"
+	"maps"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-proxy/gatehouse/examples"
+)
+
+// demoCheck verifies that one printed command does what its description
+// says, against the demo at base.
+type demoCheck func(t *testing.T, base string, c command)
+
+// checks has one entry per command `gatehouse demo` prints, keyed by the
+// command without its base URL. A command printed without a check here, or
+// a check for a command no longer printed, fails the test: the try-me text
+// cannot drift from what the demo does.
+var checks = map[string]demoCheck{
+	"open /":          checkApp,
+	"curl /api/hello": checkRoundRobin,
+	"curl -H 'X-Forwarded-For: 6.6.6.6' /api/hello": checkSpoofedXFF,
+	"curl -N /api/events":                           checkEvents,
+	"curl -i /assets/style.css":                     checkStatic,
+	"curl -i -H 'Range: bytes=0-9' /assets/app.js":  checkRange,
+	"curl -i /old-api/time":                         checkRedirect,
+	"curl -i /api/../assets/app.js":                 checkNormalized,
+	"curl -i -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' /ws": checkWebSocket,
+}
+
+// TestDemoCommands runs `gatehouse demo` and checks every command it
+// suggests.
+func TestDemoCommands(t *testing.T) {
+	d := startDemo(t)
+	cmds := d.tryList()
+	var printed []string
+	for _, c := range cmds {
+		printed = append(printed, c.key)
+	}
+	if want := slices.Sorted(maps.Keys(checks)); !slices.Equal(slices.Sorted(slices.Values(printed)), want) {
+		t.Fatalf("the demo prints these commands:\n  %s\nthe test checks:\n  %s",
+			strings.Join(printed, "\n  "), strings.Join(want, "\n  "))
+	}
+	for _, c := range cmds {
+		t.Run(c.key, func(t *testing.T) { checks[c.key](t, d.base, c) })
+	}
+}
+
+// client does not follow redirects, so a redirect is seen as sent.
+var client = &http.Client{
+	Timeout:       waitLimit,
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+}
+
+var requestID = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+// send does what the command does: GET its URL, exactly as printed (no
+// dot-segment cleaning, like curl --path-as-is), with its headers. Every
+// answer from Gatehouse carries a generated request ID.
+func send(t *testing.T, c command, extra ...string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, c.url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range c.headers {
+		req.Header.Set(h[0], h[1])
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		req.Header.Set(extra[i], extra[i+1])
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("%s: %v", c.key, err)
+	}
+	t.Cleanup(func() { res.Body.Close() })
+	if id := res.Header.Get("X-Request-Id"); !requestID.MatchString(id) {
+		t.Errorf("X-Request-Id %q, want 32 hex digits", id)
+	}
+	return res
+}
+
+// wantHeaders requires the status and exact header values.
+func wantHeaders(t *testing.T, res *http.Response, status int, kv ...string) {
+	t.Helper()
+	if res.StatusCode != status {
+		t.Errorf("status %d, want %d", res.StatusCode, status)
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if got := res.Header.Get(kv[i]); got != kv[i+1] {
+			t.Errorf("%s: %q, want %q", kv[i], got, kv[i+1])
+		}
+	}
+}
+
+func asset(t *testing.T, name string) string {
+	t.Helper()
+	b, err := fs.ReadFile(examples.Assets, "assets/"+name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// hello is the demo API's /hello answer.
+type hello struct {
+	Message         string `json:"message"`
+	Instance        string `json:"instance"`
+	PathSeen        string `json:"path_seen"`
+	ClientIP        string `json:"client_ip"`
+	XForwardedFor   string `json:"x_forwarded_for"`
+	XForwardedProto string `json:"x_forwarded_proto"`
+	XForwardedHost  string `json:"x_forwarded_host"`
+	Forwarded       string `json:"forwarded"`
+	RequestID       string `json:"request_id"`
+}
+
+func getHello(t *testing.T, c command) (hello, string) {
+	t.Helper()
+	res := send(t, c)
+	wantHeaders(t, res, 200, "Content-Type", "application/json")
+	raw := readAll(t, res.Body)
+	var h hello
+	if err := json.Unmarshal([]byte(raw), &h); err != nil {
+		t.Fatalf("body %q: %v", raw, err)
+	}
+	if h.Message != "hello from the demo API" || h.PathSeen != "/hello" || h.RequestID != res.Header.Get("X-Request-Id") {
+		t.Errorf("answer %+v: want the demo API's hello at /hello with the request ID sent back (%s)", h, res.Header.Get("X-Request-Id"))
+	}
+	return h, raw
+}
+
+func checkApp(t *testing.T, base string, c command) {
+	res := send(t, c)
+	wantHeaders(t, res, 200, "Content-Type", "text/html; charset=utf-8", "X-Frame-Options", "DENY")
+	body := readAll(t, res.Body)
+	for _, part := range []string{"<title>Gatehouse demo</title>", "(path /)", `<link rel="stylesheet" href="/assets/style.css">`,
+		`<script src="/assets/app.js"></script>`, `<pre id="api">`, `<pre id="sse">`, `<pre id="ws">`} {
+		if !strings.Contains(body, part) {
+			t.Errorf("the page lacks %s:\n%s", part, body)
+		}
+	}
+}
+
+func checkRoundRobin(t *testing.T, base string, c command) {
+	var got []string
+	for range 4 {
+		h, _ := getHello(t, c)
+		got = append(got, h.Instance)
+	}
+	if got[0] == got[1] || got[0] != got[2] || got[1] != got[3] ||
+		!slices.Equal(slices.Sorted(slices.Values(got[:2])), []string{"api-1", "api-2"}) {
+		t.Errorf("instances %v, want api-1 and api-2 alternating", got)
+	}
+}
+
+func checkSpoofedXFF(t *testing.T, base string, c command) {
+	h, raw := getHello(t, c)
+	host := strings.TrimPrefix(base, "http://")
+	want := hello{Message: h.Message, Instance: h.Instance, PathSeen: "/hello", ClientIP: "127.0.0.1",
+		XForwardedFor: "127.0.0.1", XForwardedProto: "http", XForwardedHost: host,
+		Forwarded: `for=127.0.0.1;host="` + host + `";proto=http`, RequestID: h.RequestID}
+	if h != want {
+		t.Errorf("the API saw %+v, want %+v", h, want)
+	}
+	if strings.Contains(raw, "6.6.6.6") {
+		t.Errorf("the spoofed address reached the API: %s", raw)
+	}
+}
+
+// checkEvents reads the first two events and requires the first to arrive
+// well before the second (one a second): streamed, not buffered.
+func checkEvents(t *testing.T, base string, c command) {
+	res := send(t, c)
+	wantHeaders(t, res, 200, "Content-Type", "text/event-stream", "Cache-Control", "no-cache")
+	if res.ContentLength != -1 {
+		t.Errorf("Content-Length %d: a stream has none", res.ContentLength)
+	}
+	br := bufio.NewReader(res.Body)
+	var at [2]time.Time
+	for i := range 2 {
+		id, _ := br.ReadString('\n')
+		data, _ := br.ReadString('\n')
+		blank, err := br.ReadString('\n')
+		at[i] = time.Now()
+		if err != nil || id != "id: "+strconv.Itoa(i+1)+"\n" || !strings.HasPrefix(data, "data: tick "+strconv.Itoa(i+1)+" at ") || blank != "\n" {
+			t.Fatalf("event %d: %q %q %q (%v), want id, data and a blank line", i+1, id, data, blank, err)
+		}
+	}
+	if gap := at[1].Sub(at[0]); gap < 500*time.Millisecond {
+		t.Errorf("the second event came %v after the first; want about 1s, each event as it is sent", gap)
+	}
+}
+
+func checkStatic(t *testing.T, base string, c command) {
+	res := send(t, c)
+	wantHeaders(t, res, 200, "Content-Type", "text/css; charset=utf-8", "Cache-Control", "public, max-age=60")
+	if body := readAll(t, res.Body); body != asset(t, "style.css") {
+		t.Errorf("body differs from examples/assets/style.css:\n%s", body)
+	}
+	etag, lastMod := res.Header.Get("ETag"), res.Header.Get("Last-Modified")
+	if !regexp.MustCompile(`^"[^"]+"$`).MatchString(etag) {
+		t.Errorf("ETag %q, want a strong quoted tag", etag)
+	}
+	if _, err := http.ParseTime(lastMod); err != nil {
+		t.Errorf("Last-Modified %q: %v", lastMod, err)
+	}
+	for _, cond := range [][2]string{{"If-None-Match", etag}, {"If-Modified-Since", lastMod}} {
+		res := send(t, c, cond[0], cond[1])
+		wantHeaders(t, res, 304, "ETag", etag)
+		if body := readAll(t, res.Body); body != "" {
+			t.Errorf("304 with a body: %q", body)
+		}
+	}
+}
+
+func checkRange(t *testing.T, base string, c command) {
+	app := asset(t, "app.js")
+	res := send(t, c)
+	wantHeaders(t, res, 206, "Content-Range", "bytes 0-9/"+strconv.Itoa(len(app)), "Content-Length", "10")
+	if body := readAll(t, res.Body); body != app[:10] {
+		t.Errorf("body %q, want %q", body, app[:10])
+	}
+}
+
+func checkRedirect(t *testing.T, base string, c command) {
+	res := send(t, c)
+	wantHeaders(t, res, 308, "Location", "/api/time")
+	if body := readAll(t, res.Body); body != "" {
+		t.Errorf("redirect body %q, want none", body)
+	}
+	res = send(t, command{key: "GET /api/time", url: base + "/api/time"})
+	wantHeaders(t, res, 200, "Content-Type", "application/json")
+	var got struct{ Instance, Time string }
+	if err := json.NewDecoder(res.Body).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := time.Parse(time.RFC3339Nano, got.Time); err != nil || !strings.HasPrefix(got.Instance, "api-") {
+		t.Errorf("the redirect's target answered %+v, want the API's time", got)
+	}
+}
+
+func checkNormalized(t *testing.T, base string, c command) {
+	if !strings.Contains(c.url, "/../") {
+		t.Fatalf("%s: the command no longer sends a dot segment", c.url)
+	}
+	res := send(t, c) // sent raw, as curl --path-as-is does
+	wantHeaders(t, res, 200, "Content-Type", "text/javascript; charset=utf-8")
+	if body := readAll(t, res.Body); body != asset(t, "app.js") {
+		t.Errorf("body is not examples/assets/app.js:\n%s", body)
+	}
+}
+
+func checkWebSocket(t *testing.T, base string, c command) {
+	req, err := http.NewRequest(http.MethodGet, c.url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range c.headers {
+		req.Header.Set(h[0], h[1])
+	}
+	// Not the shared client: its timeout would hide that a 101's body is
+	// the connection itself.
+	res, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	// The accept value for the key the command sends (RFC 6455, 1.3).
+	wantHeaders(t, res, 101, "Upgrade", "websocket", "Connection", "Upgrade",
+		"Sec-WebSocket-Accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
+	conn, ok := res.Body.(io.ReadWriteCloser)
+	if !ok {
+		t.Fatalf("the 101 answer did not hand over the connection (%T)", res.Body)
+	}
+	// One masked text frame "hi"; the echo service sends it back unmasked.
+	mask := [4]byte{1, 2, 3, 4}
+	frame := []byte{0x81, 0x80 | 2, mask[0], mask[1], mask[2], mask[3], 'h' ^ mask[0], 'i' ^ mask[1]}
+	if _, err := conn.Write(frame); err != nil {
+		t.Fatalf("writing a frame: %v", err)
+	}
+	got := make([]byte, 4)
+	done := make(chan error, 1)
+	go func() { _, err := io.ReadFull(conn, got); done <- err }()
+	select {
+	case err := <-done:
+		if err != nil || string(got) != "\x81\x02hi" {
+			t.Errorf("echo frame %q (%v), want %q", got, err, "\x81\x02hi")
+		}
+	case <-time.After(waitLimit):
+		t.Errorf("no echo frame within %v", waitLimit)
+	}
+}
+
+// TestDemoReloads: SIGHUP makes the demo load its config again, and it
+// keeps serving.
+func TestDemoReloads(t *testing.T) {
+	d := startDemo(t)
+	if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	d.await("a second \"configuration applied\"", func() bool {
+		n := 0
+		for _, l := range d.lines {
+			if strings.Contains(l, `msg="configuration applied"`) {
+				n++
+			}
+		}
+		return n == 2
+	})
+	h, _ := getHello(t, command{key: "GET /api/hello", url: d.base + "/api/hello"})
+	if h.Instance != "api-1" && h.Instance != "api-2" {
+		t.Errorf("after the reload the API answered from %q", h.Instance)
+	}
+}
