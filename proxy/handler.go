@@ -2,9 +2,11 @@ package proxy
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync/atomic"
 
 	"github.com/gatehouse-proxy/gatehouse/middleware/headers"
@@ -37,6 +39,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	up := ""
 	if r.ProtoMajor == 1 {
 		up = upgradeType(r.Header)
+		if strings.EqualFold(up, "h2c") {
+			// An h2c upgrade would hand the client a raw HTTP/2 connection
+			// to the target, past every route and header rule ("h2c
+			// smuggling"). Forward the request as plain HTTP/1.1 instead.
+			up = ""
+		}
 	}
 	body := &bodyGuard{rc: r.Body}
 	out := h.outbound(r, info, up, body)
@@ -76,6 +84,11 @@ func (h *Handler) forward(w http.ResponseWriter, out *http.Request, a *attempt, 
 		var fe *Error
 		if !errors.As(err, &fe) || fe.ClientGone {
 			return err
+		}
+		if cerr := body.err(); cerr != nil && fe.Phase != PhaseResponse {
+			// Reading the client's body failed (too large, or the client
+			// went away): the client's fault, never the target's.
+			return clientBodyError(fe, cerr)
 		}
 		h.Pool.Failed(t)
 		last = err
@@ -167,8 +180,9 @@ func (a *attempt) EditResponse(status int, hdr http.Header) {
 // open if the transport closes it after a failed attempt, and notes
 // whether any of it was consumed. The server closes the real body.
 type bodyGuard struct {
-	rc   io.ReadCloser
-	read atomic.Bool // written by the transport's goroutine
+	rc      io.ReadCloser
+	read    atomic.Bool // written by the transport's goroutine
+	readErr atomic.Pointer[error]
 }
 
 func (b *bodyGuard) Read(p []byte) (int, error) {
@@ -176,7 +190,28 @@ func (b *bodyGuard) Read(p []byte) (int, error) {
 	if n > 0 && !b.read.Load() {
 		b.read.Store(true)
 	}
+	if err != nil && err != io.EOF {
+		b.readErr.CompareAndSwap(nil, &err)
+	}
 	return n, err
+}
+
+// err is the first error reading the client's body, other than EOF.
+func (b *bodyGuard) err() error {
+	if p := b.readErr.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// clientBodyError reports a failed attempt whose cause was the client's
+// body: over the size limit (413), or cut short (the client went away).
+func clientBodyError(fe *Error, cerr error) error {
+	var mb *http.MaxBytesError
+	if errors.As(cerr, &mb) {
+		return fmt.Errorf("request body to %s: %w", fe.Target, cerr)
+	}
+	return &Error{Phase: fe.Phase, Target: fe.Target, Err: fmt.Errorf("reading the request body: %w", cerr), ClientGone: true}
 }
 
 func (b *bodyGuard) Close() error { return nil }

@@ -21,17 +21,22 @@ type Redirect struct {
 func (h *Redirect) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	loc := h.To
 	if h.Path != nil {
+		// The path goes after To's path and before its query, if any; the
+		// request's query is appended to To's.
+		base, query, _ := strings.Cut(h.To, "?")
 		p := h.Path(r)
-		if strings.HasSuffix(loc, "/") && strings.HasPrefix(p, "/") {
+		if strings.HasSuffix(base, "/") && strings.HasPrefix(p, "/") {
 			p = p[1:]
 		}
-		loc += p
+		loc = base + p
 		if r.URL.RawQuery != "" {
-			if strings.Contains(loc, "?") {
-				loc += "&" + r.URL.RawQuery
-			} else {
-				loc += "?" + r.URL.RawQuery
+			if query != "" {
+				query += "&"
 			}
+			query += r.URL.RawQuery
+		}
+		if query != "" {
+			loc += "?" + query
 		}
 	}
 	w.Header().Set("Location", loc)

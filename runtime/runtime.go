@@ -157,6 +157,12 @@ func (rt *Runtime) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // r is already a copy owned by this request.
 func (rt *Runtime) dispatch(w http.ResponseWriter, r *http.Request) {
 	info := proxy.InfoFrom(r.Context())
+	if r.Method == http.MethodConnect {
+		// Not a forward proxy: net/http parses "CONNECT /path" like any
+		// request, and it must not be routed to a target as a tunnel.
+		rt.funnel.Fail(w, r, fmt.Errorf("method CONNECT: %w", proxy.ErrBadRequest))
+		return
+	}
 	p, ok := urlpath.Normalize(escapedPath(r.URL))
 	if !ok {
 		rt.funnel.Fail(w, r, fmt.Errorf("path %q: %w", r.URL.RawPath+r.URL.Path, proxy.ErrBadRequest))

@@ -79,11 +79,19 @@ type writer struct {
 }
 
 func (w *writer) WriteHeader(code int) {
-	if !w.done && code >= 200 {
+	if code >= 200 {
+		w.FinalizeHeader(code)
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// FinalizeHeader applies the edits now, for a response written without
+// WriteHeader (a 101 on a hijacked connection). See proxy.HeaderFinalizer.
+func (w *writer) FinalizeHeader(int) {
+	if !w.done {
 		w.done = true
 		w.ops.Apply(w.ResponseWriter.Header())
 	}
-	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *writer) Write(b []byte) (int, error) {
