@@ -162,7 +162,11 @@ func (f *Forwarding) addForwarding(out http.Header, r *http.Request, info *Info)
 	if _, ok := out["X-Forwarded-Host"]; !ok && r.Host != "" {
 		out["X-Forwarded-Host"] = []string{r.Host}
 	}
-	out["X-Real-Ip"] = []string{info.ClientIP.String()}
+	client := peer
+	if info.ClientIP != info.Peer {
+		client = info.ClientIP.String()
+	}
+	out["X-Real-Ip"] = []string{client}
 	if f.Forwarded {
 		out["Forwarded"] = appendValue(out["Forwarded"], forwardedElement(info.Peer, r.Host, info.Scheme))
 	}

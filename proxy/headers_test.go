@@ -191,3 +191,22 @@ func TestIdempotent(t *testing.T) {
 		}
 	}
 }
+
+func TestIsEventStream(t *testing.T) {
+	for ct, want := range map[string]bool{
+		"text/event-stream":                true,
+		"Text/Event-Stream; charset=utf-8": true,
+		" text/event-stream ":              true,
+		"text/event-streams":               false,
+		"text/html":                        false,
+		"":                                 false,
+	} {
+		h := http.Header{}
+		if ct != "" {
+			h.Set("Content-Type", ct)
+		}
+		if got := isEventStream(h); got != want {
+			t.Errorf("isEventStream(%q) = %v, want %v", ct, got, want)
+		}
+	}
+}

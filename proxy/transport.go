@@ -3,7 +3,6 @@ package proxy
 import (
 	"errors"
 	"io"
-	"mime"
 	"net"
 	"net/http"
 	"strings"
@@ -99,13 +98,20 @@ func (f *HTTPForwarder) Forward(w http.ResponseWriter, out *http.Request, t *ups
 	return nil
 }
 
+// isEventStream reports a text/event-stream response without parsing the
+// media type's parameters (mime.ParseMediaType allocates a map per call).
 func isEventStream(h http.Header) bool {
-	ct := h.Get("Content-Type")
-	if ct == "" {
+	ct := h["Content-Type"]
+	if len(ct) == 0 {
 		return false
 	}
-	mt, _, _ := mime.ParseMediaType(ct)
-	return mt == "text/event-stream"
+	const es = "text/event-stream"
+	v := strings.TrimLeft(ct[0], " \t")
+	if len(v) < len(es) || !strings.EqualFold(v[:len(es)], es) {
+		return false
+	}
+	rest := v[len(es):]
+	return rest == "" || rest[0] == ';' || rest[0] == ' ' || rest[0] == '\t'
 }
 
 // announceTrailers declares the trailer names the upstream announced, so
