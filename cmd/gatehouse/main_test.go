@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-proxy/gatehouse/internal/testkit"
 )
 
 // binary is the gatehouse binary built once by TestMain; the tests drive
@@ -32,25 +34,14 @@ const testVersion = "v0.0.0-lifecycle-test"
 var raceBuild bool
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "gatehouse-bin-")
+	path, cleanup, err := testkit.BuildBinary(raceBuild, "-X main.version="+testVersion)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	binary = filepath.Join(dir, "gatehouse")
-	args := []string{"build", "-o", binary, "-ldflags", "-X main.version=" + testVersion}
-	if raceBuild {
-		args = append(args, "-race")
-	}
-	build := exec.Command("go", append(args, ".")...)
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintf(os.Stderr, "building gatehouse: %v\n", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
+	binary = path
 	code := m.Run()
-	os.RemoveAll(dir)
+	cleanup()
 	os.Exit(code)
 }
 
