@@ -43,7 +43,7 @@ func write(log *slog.Logger, r *http.Request, rec *recorder) {
 		slog.String("client_ip", info.ClientIP.String()),
 		slog.String("method", r.Method),
 		slog.String("host", r.Host),
-		slog.String("path", r.URL.RequestURI()),
+		slog.String("path", requestTarget(r)),
 		slog.String("proto", r.Proto),
 		slog.Int("status", status),
 		slog.Int64("bytes", rec.bytes),
@@ -58,6 +58,14 @@ func write(log *slog.Logger, r *http.Request, rec *recorder) {
 		return
 	}
 	log.LogAttrs(context.Background(), slog.LevelInfo, "request", attrs[:]...)
+}
+
+// requestTarget is the path and query as the client sent them.
+func requestTarget(r *http.Request) string {
+	if r.RequestURI != "" {
+		return r.RequestURI
+	}
+	return r.URL.RequestURI()
 }
 
 // recorder notes the status and body size of a response.

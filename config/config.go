@@ -82,6 +82,10 @@ type Forwarding struct {
 	// PassProxyAuthorization forwards Proxy-Authorization to upstreams
 	// instead of removing it as a hop-by-hop header.
 	PassProxyAuthorization bool `yaml:"pass_proxy_authorization"`
+	// UnderscoresInHeaders forwards request header names that contain an
+	// underscore. Default off, as in nginx: CGI-style backends read
+	// "X_Forwarded_For" and "X-Forwarded-For" as the same variable.
+	UnderscoresInHeaders bool `yaml:"underscores_in_headers"`
 }
 
 // Limits bound what a client may send.

@@ -22,7 +22,7 @@ func TestDecodeProblems(t *testing.T) {
 	}, {
 		name: "suggestion ignores case and dashes",
 		src:  L + "forwarding:\n  Request-ID-Header: X-Id\n",
-		want: []string{`gh.yaml:3:3: forwarding.Request-ID-Header: unknown key "Request-ID-Header" (did you mean "request_id_header"?); allowed keys: forwarded, via, request_id_header, pass_proxy_authorization`},
+		want: []string{`gh.yaml:3:3: forwarding.Request-ID-Header: unknown key "Request-ID-Header" (did you mean "request_id_header"?); allowed keys: forwarded, via, request_id_header, pass_proxy_authorization, underscores_in_headers`},
 	}, {
 		name: "string got mapping",
 		src:  L + "routes:\n  - match:\n      path: {a: 1}\n    respond: {}\n",

@@ -20,6 +20,8 @@ var (
 	ErrBadRequest = errors.New("malformed request")
 	// ErrBodyTooLarge: the declared body exceeds the limit (413).
 	ErrBodyTooLarge = errors.New("request body too large")
+	// ErrBodyTimeout: the client stopped sending its body (408).
+	ErrBodyTimeout = errors.New("the client stopped sending the request body")
 )
 
 // NoHealthyError says an upstream had no target to try (503).
@@ -51,6 +53,8 @@ func Status(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, ErrBodyTooLarge), errors.As(err, &mb):
 		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, ErrBodyTimeout):
+		return http.StatusRequestTimeout
 	case errors.As(err, &nh):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
@@ -65,6 +69,7 @@ var messages = map[int]string{
 	http.StatusBadRequest:            "bad request",
 	http.StatusNotFound:              "no route for this request",
 	http.StatusRequestEntityTooLarge: "request body too large",
+	http.StatusRequestTimeout:        "request timeout: the request body stopped arriving",
 	http.StatusBadGateway:            "bad gateway: the upstream could not be reached or sent a broken response",
 	http.StatusServiceUnavailable:    "service unavailable: no healthy upstream target",
 	http.StatusGatewayTimeout:        "gateway timeout: the upstream did not answer in time",
@@ -90,13 +95,12 @@ func (f *Funnel) Fail(w http.ResponseWriter, r *http.Request, err error) {
 	f.log(r, info, status, err)
 	var fe *Error
 	committed := errors.As(err, &fe) && fe.Phase == PhaseResponse
-	switch {
-	case committed && !fe.ClientGone:
-		// Abort the connection so the client cannot mistake a truncated
-		// body for a complete one.
+	if committed || status == StatusClientClosed {
+		// Abort the connection: after a partial response so the client
+		// cannot mistake a truncated body for a complete one; when the
+		// client went away (or only half-closed its side) so that it
+		// never sees the empty 200 net/http would otherwise send.
 		panic(http.ErrAbortHandler)
-	case committed, status == StatusClientClosed:
-		return
 	}
 	f.write(w, r, status)
 }

@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/gatehouse-proxy/gatehouse/middleware/headers"
 	"github.com/gatehouse-proxy/gatehouse/upstream"
@@ -36,16 +38,7 @@ type Handler struct {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	info := InfoFrom(r.Context())
 	info.Upstream = h.Pool.Name
-	up := ""
-	if r.ProtoMajor == 1 {
-		up = upgradeType(r.Header)
-		if strings.EqualFold(up, "h2c") {
-			// An h2c upgrade would hand the client a raw HTTP/2 connection
-			// to the target, past every route and header rule ("h2c
-			// smuggling"). Forward the request as plain HTTP/1.1 instead.
-			up = ""
-		}
-	}
+	up := upgradeOf(r)
 	body := &bodyGuard{rc: r.Body}
 	out := h.outbound(r, info, up, body)
 	a := &attempt{h: h, c: upstream.Choice{Req: r, ClientIP: info.ClientIP}}
@@ -53,6 +46,23 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := h.forward(w, out, a, info, body); err != nil {
 		h.Funnel.Fail(w, r, err)
 	}
+}
+
+// upgradeOf returns the protocol the request may switch to, or "" when it
+// is forwarded as a plain request. Refused: anything but HTTP/1.1; h2c,
+// which would hand the client a raw HTTP/2 connection to the target past
+// every route and header rule ("h2c smuggling"); and requests with a body,
+// whose upload would still be in progress when the connection is taken
+// over for the tunnel (a WebSocket handshake never has one).
+func upgradeOf(r *http.Request) string {
+	if r.ProtoMajor != 1 || r.ContentLength != 0 {
+		return ""
+	}
+	up := upgradeType(r.Header)
+	if strings.EqualFold(up, "h2c") {
+		return ""
+	}
+	return up
 }
 
 // forward tries targets until one answers, retrying only where safe.
@@ -82,15 +92,20 @@ func (h *Handler) forward(w http.ResponseWriter, out *http.Request, a *attempt, 
 			return nil
 		}
 		var fe *Error
-		if !errors.As(err, &fe) || fe.ClientGone {
+		if !errors.As(err, &fe) {
 			return err
 		}
 		if cerr := body.err(); cerr != nil && fe.Phase != PhaseResponse {
-			// Reading the client's body failed (too large, or the client
-			// went away): the client's fault, never the target's.
+			// Reading the client's body failed (too large, stalled, cut
+			// short, malformed): the client's fault, never the target's.
 			return clientBodyError(fe, cerr)
 		}
-		h.Pool.Failed(t)
+		if fe.ClientGone {
+			return err
+		}
+		if !a.failed { // a fail_status answer was already counted
+			h.Pool.Failed(t)
+		}
 		last = err
 		if !retryable(fe, out, body) || a.c.Attempts() >= h.Pool.Attempts || !h.Pool.AllowRetry() {
 			return last
@@ -126,10 +141,11 @@ func idempotent(r *http.Request) bool {
 func (h *Handler) outbound(r *http.Request, info *Info, upgrade string, body *bodyGuard) *http.Request {
 	out := r.WithContext(r.Context()) // shallow copy
 	out.Header = h.Forwarding.outboundHeader(r, info, upgrade)
-	u := new(url.URL)
-	u.Path, u.RawPath, u.RawQuery = r.URL.Path, r.URL.RawPath, r.URL.RawQuery
+	u := &url.URL{RawQuery: r.URL.RawQuery, ForceQuery: r.URL.ForceQuery}
 	if h.Rewrite != nil {
-		setEscapedPath(u, h.Rewrite(info.Path))
+		setTargetPath(u, h.Rewrite(info.Path))
+	} else {
+		setTargetPath(u, RequestPath(r))
 	}
 	out.URL = u
 	out.RequestURI = ""
@@ -144,16 +160,6 @@ func (h *Handler) outbound(r *http.Request, info *Info, upgrade string, body *bo
 	}
 	h.RequestHeaders.Apply(out.Header)
 	return out
-}
-
-// setEscapedPath sets u's path from an escaped path.
-func setEscapedPath(u *url.URL, escaped string) {
-	p, err := url.PathUnescape(escaped)
-	if err != nil {
-		// Normalized paths always unescape; keep the escaped form if not.
-		p = escaped
-	}
-	u.Path, u.RawPath = p, escaped
 }
 
 // attempt is the per-request state the forwarder reports back to.
@@ -205,13 +211,20 @@ func (b *bodyGuard) err() error {
 }
 
 // clientBodyError reports a failed attempt whose cause was the client's
-// body: over the size limit (413), or cut short (the client went away).
+// body: over the size limit (413), stalled (408), cut short (the client
+// went away: 499), or malformed, such as bad chunked encoding (400).
 func clientBodyError(fe *Error, cerr error) error {
 	var mb *http.MaxBytesError
-	if errors.As(cerr, &mb) {
+	var ne net.Error
+	switch {
+	case errors.As(cerr, &mb):
 		return fmt.Errorf("request body to %s: %w", fe.Target, cerr)
+	case errors.As(cerr, &ne) && ne.Timeout():
+		return fmt.Errorf("request body to %s: %w (%v)", fe.Target, ErrBodyTimeout, cerr)
+	case errors.Is(cerr, io.ErrUnexpectedEOF), errors.Is(cerr, net.ErrClosed), errors.Is(cerr, syscall.ECONNRESET):
+		return &Error{Phase: fe.Phase, Target: fe.Target, Err: fmt.Errorf("reading the request body: %w", cerr), ClientGone: true}
 	}
-	return &Error{Phase: fe.Phase, Target: fe.Target, Err: fmt.Errorf("reading the request body: %w", cerr), ClientGone: true}
+	return fmt.Errorf("request body to %s: %w (%v)", fe.Target, ErrBadRequest, cerr)
 }
 
 func (b *bodyGuard) Close() error { return nil }

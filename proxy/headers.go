@@ -22,6 +22,8 @@ var hopHeaders = [...]string{
 
 // forwardingHeaders describe earlier hops. They are believed only from a
 // trusted proxy; from anyone else they are dropped and written afresh.
+// The list includes the scheme and client-IP spellings that common
+// frameworks and CDNs read, so none of them can be forged through us.
 var forwardingHeaders = [...]string{
 	"Forwarded",
 	"X-Forwarded-For",
@@ -30,7 +32,16 @@ var forwardingHeaders = [...]string{
 	"X-Forwarded-Port",
 	"X-Forwarded-Prefix",
 	"X-Forwarded-Server",
+	"X-Forwarded-Ssl",
+	"X-Forwarded-Scheme",
+	"X-Forwarded-Protocol",
+	"X-Original-Forwarded-For",
+	"X-Url-Scheme",
+	"Front-End-Https",
 	"X-Real-Ip",
+	"X-Client-Ip",
+	"True-Client-Ip",
+	"X-Cluster-Client-Ip",
 }
 
 func isHop(k string) bool {
@@ -98,6 +109,11 @@ type Forwarding struct {
 	RequestIDHeader string
 	// PassProxyAuthorization keeps Proxy-Authorization.
 	PassProxyAuthorization bool
+	// UnderscoresInHeaders forwards header names containing "_". They are
+	// dropped by default, as nginx does: CGI-style backends (Rack, WSGI,
+	// PHP) turn both "X-Forwarded-For" and "X_Forwarded_For" into
+	// HTTP_X_FORWARDED_FOR, so the underscore spelling would forge it.
+	UnderscoresInHeaders bool
 }
 
 // outboundHeader builds the header sent upstream from the inbound one,
@@ -113,6 +129,9 @@ func (f *Forwarding) outboundHeader(r *http.Request, info *Info, upgrade string)
 			continue
 		}
 		if !info.Trusted && isForwarding(k) {
+			continue
+		}
+		if !f.UnderscoresInHeaders && strings.IndexByte(k, '_') >= 0 {
 			continue
 		}
 		out[k] = vv

@@ -181,8 +181,15 @@ func (f *HTTPForwarder) relay(tun *tunnel, conn net.Conn, fromClient io.Reader, 
 	return nil
 }
 
-// pump copies src to dst, recording activity for the idle watch.
-func pump(dst io.Writer, src io.Reader, tun *tunnel) error {
+// pump copies src to dst, recording activity for the idle watch. It runs
+// on its own goroutine, where a panic would take the process down, so a
+// panic ends only this tunnel.
+func pump(dst io.Writer, src io.Reader, tun *tunnel) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("tunnel copy panicked: %v", p)
+		}
+	}()
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
 	buf := *bp

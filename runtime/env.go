@@ -46,33 +46,35 @@ func NewEnv(log, access *slog.Logger) *Env {
 	}
 }
 
-// forwarder returns the forwarder for an upstream, reusing the previous
-// runtime's (and its pooled connections) when the settings are unchanged.
+// forwarder returns the forwarder for an upstream: the one in use when its
+// settings are unchanged (so pooled connections carry over a reload), or a
+// new one. A new forwarder is adopted only when its runtime starts (adopt),
+// so compiling a runtime that is then refused changes nothing.
 func (e *Env) forwarder(name string, o proxy.TransportOptions) *proxy.HTTPForwarder {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if fe, ok := e.forwarders[name]; ok && reflect.DeepEqual(fe.opts, o) {
 		return fe.fwd
 	}
-	fe := &forwarderEntry{opts: o, fwd: proxy.NewHTTPForwarder(o, e.Upgrades)}
-	if old, ok := e.forwarders[name]; ok {
-		old.fwd.Close()
-	}
-	e.forwarders[name] = fe
-	return fe.fwd
+	return proxy.NewHTTPForwarder(o, e.Upgrades)
 }
 
-// retain closes the idle connections of forwarders no longer used by rt,
-// and forgets them. Requests still in flight on them finish normally.
-func (e *Env) retain(rt *Runtime) {
+// adopt makes rt's forwarders and target states the ones in use. Idle
+// connections of forwarders rt no longer uses are closed; requests still
+// in flight on them finish normally.
+func (e *Env) adopt(rt *Runtime) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	next := make(map[string]*forwarderEntry, len(rt.pools))
+	for name, pe := range rt.pools {
+		next[name] = &forwarderEntry{opts: pe.opts, fwd: pe.fwd}
+	}
 	for name, fe := range e.forwarders {
-		if _, ok := rt.pools[name]; !ok {
+		if n, ok := next[name]; !ok || n.fwd != fe.fwd {
 			fe.fwd.Close()
-			delete(e.forwarders, name)
 		}
 	}
+	e.forwarders = next
 	pools := make([]*upstream.Pool, 0, len(rt.pools))
 	for _, p := range rt.pools {
 		pools = append(pools, p.pool)

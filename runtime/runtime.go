@@ -12,7 +12,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/textproto"
-	"net/url"
 	"time"
 
 	"github.com/gatehouse-proxy/gatehouse/accesslog"
@@ -55,7 +54,8 @@ type route struct {
 
 type poolEntry struct {
 	pool *upstream.Pool
-	fwd  proxy.Forwarder
+	fwd  *proxy.HTTPForwarder
+	opts proxy.TransportOptions
 }
 
 // Compile builds a Runtime from a validated config. It does not start
@@ -76,6 +76,7 @@ func Compile(cfg *config.Config, env *Env) (*Runtime, error) {
 		Via:                    cfg.Forwarding.Via,
 		RequestIDHeader:        rt.ridHeader,
 		PassProxyAuthorization: cfg.Forwarding.PassProxyAuthorization,
+		UnderscoresInHeaders:   cfg.Forwarding.UnderscoresInHeaders,
 	}
 	for name, u := range cfg.Upstreams {
 		if err := rt.addPool(name, u); err != nil {
@@ -101,15 +102,15 @@ func (rt *Runtime) addPool(name string, u *config.Upstream) error {
 	if err != nil {
 		return fmt.Errorf("upstream %q: %w", name, err)
 	}
-	fwd := rt.env.forwarder(name, proxy.TransportOptions{
+	opts := proxy.TransportOptions{
 		DialTimeout:           u.DialTimeout.D(),
 		ResponseHeaderTimeout: u.ResponseHeaderTimeout.D(),
 		IdleConnTimeout:       u.IdleConnTimeout.D(),
 		MaxIdleConns:          u.MaxIdleConns,
 		MaxConns:              u.MaxConns,
 		UpgradeIdleTimeout:    u.UpgradeIdleTimeout.D(),
-	})
-	rt.pools[name] = &poolEntry{pool: p, fwd: fwd}
+	}
+	rt.pools[name] = &poolEntry{pool: p, fwd: rt.env.forwarder(name, opts), opts: opts}
 	return nil
 }
 
@@ -120,7 +121,7 @@ func (rt *Runtime) Start() {
 	for _, p := range rt.pools {
 		p.pool.Start(ctx)
 	}
-	rt.env.retain(rt)
+	rt.env.adopt(rt)
 }
 
 // Stop ends background work. Requests in flight keep being served; files
@@ -163,9 +164,10 @@ func (rt *Runtime) dispatch(w http.ResponseWriter, r *http.Request) {
 		rt.funnel.Fail(w, r, fmt.Errorf("method CONNECT: %w", proxy.ErrBadRequest))
 		return
 	}
-	p, ok := urlpath.Normalize(escapedPath(r.URL))
+	raw := proxy.RequestPath(r)
+	p, ok := urlpath.Normalize(raw)
 	if !ok {
-		rt.funnel.Fail(w, r, fmt.Errorf("path %q: %w", r.URL.RawPath+r.URL.Path, proxy.ErrBadRequest))
+		rt.funnel.Fail(w, r, fmt.Errorf("path %q: %w", raw, proxy.ErrBadRequest))
 		return
 	}
 	info.Path = p
@@ -186,33 +188,6 @@ func (rt *Runtime) dispatch(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, rte.maxBody)
 	}
 	rte.handler.ServeHTTP(w, r)
-}
-
-// escapedPath returns the request path as escaped on the wire, without
-// allocating in the usual case.
-func escapedPath(u *url.URL) string {
-	if u.RawPath != "" {
-		return u.RawPath
-	}
-	for i := 0; i < len(u.Path); i++ {
-		if !pathSafe(u.Path[i]) {
-			return u.EscapedPath()
-		}
-	}
-	return u.Path
-}
-
-// pathSafe reports whether c stands for itself in an escaped path.
-func pathSafe(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
-	}
-	switch c {
-	case '-', '.', '_', '~', '!', '$', '&', '\'', '(', ')', '*', '+', ',', ';', '=', ':', '@', '/':
-		return true
-	}
-	return false
 }
 
 // requestID keeps a well-formed incoming ID (so IDs follow a request

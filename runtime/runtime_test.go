@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"net/url"
 	"testing"
 
 	"github.com/gatehouse-proxy/gatehouse/config"
@@ -34,18 +33,6 @@ func TestCompileRewrite(t *testing.T) {
 	}
 	if compileRewrite(config.Rewrite{}) != nil {
 		t.Error("empty rewrite should compile to nil")
-	}
-}
-
-func TestEscapedPath(t *testing.T) {
-	for _, raw := range []string{"/a/b", "/a%2Fb", "/a%20b", "/%25", "/caf%C3%A9", "/a;b=c"} {
-		u, err := url.ParseRequestURI(raw)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := escapedPath(u); got != u.EscapedPath() {
-			t.Errorf("escapedPath(%q) = %q, want %q", raw, got, u.EscapedPath())
-		}
 	}
 }
 

@@ -3,6 +3,7 @@ package testkit
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -53,17 +54,27 @@ func (c *Raw) SendBytes(s string) {
 // have no body) and its whole body, within 10s.
 func (c *Raw) ReadResponse(method string) (*http.Response, string) {
 	c.t.Helper()
+	res, body, err := c.TryReadResponse(method)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return res, body
+}
+
+// TryReadResponse is ReadResponse for tests where the connection may be
+// closed instead: the error says which.
+func (c *Raw) TryReadResponse(method string) (*http.Response, string, error) {
 	c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	res, err := http.ReadResponse(c.R, &http.Request{Method: method})
 	if err != nil {
-		c.t.Fatalf("read response: %v", err)
+		return nil, "", fmt.Errorf("read response: %w", err)
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
 	if err != nil {
-		c.t.Fatalf("read response body: %v", err)
+		return res, string(b), fmt.Errorf("read response body: %w", err)
 	}
-	return res, string(b)
+	return res, string(b), nil
 }
 
 // RoundTrip sends one raw request on a new connection and reads the answer.
