@@ -63,6 +63,14 @@ type Listener struct {
 	// WriteTimeout bounds writing a response. 0 (default) means none, so
 	// long downloads and server-sent events work.
 	WriteTimeout Duration `yaml:"write_timeout"`
+	// ClientBodyTimeout bounds each pause while a client sends its request
+	// body (408 beyond); SendTimeout each pause while a client takes the
+	// response (the connection is closed beyond). They stop a slow client
+	// from holding a connection to a target, while uploads, downloads and
+	// streams of any length still work. Default 60s each, as in nginx; 0
+	// means no limit.
+	ClientBodyTimeout Duration `yaml:"client_body_timeout"`
+	SendTimeout       Duration `yaml:"send_timeout"`
 	// IdleTimeout closes keep-alive connections idle this long. Default 120s.
 	IdleTimeout Duration `yaml:"idle_timeout"`
 	// MaxHeaderBytes limits the request line plus headers. Default 64KiB;
@@ -149,6 +157,14 @@ type Upstream struct {
 	// byte has moved either way for this long. Default 10m; an explicit 0
 	// means never (WebSocket applications usually ping well within it).
 	UpgradeIdleTimeout Duration `yaml:"upgrade_idle_timeout"`
+	// SendTimeout bounds each pause while a request body is sent to the
+	// target (the target stopped reading it); ReadTimeout each pause while
+	// a response body arrives from it (the target stalled mid-response).
+	// Default 60s each, like nginx's proxy_send_timeout and
+	// proxy_read_timeout; 0 means no limit. Streams (server-sent events,
+	// long polls) must send something within ReadTimeout.
+	SendTimeout Duration `yaml:"send_timeout"`
+	ReadTimeout Duration `yaml:"read_timeout"`
 
 	// Health decides which targets get traffic.
 	Health Health `yaml:"health"`

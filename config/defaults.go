@@ -23,6 +23,7 @@ const (
 	defaultIdleConnTimeout       = Duration(90 * time.Second)
 	defaultMaxIdleConns          = 128
 	defaultUpgradeIdleTimeout    = Duration(10 * time.Minute)
+	defaultBodyTimeout           = Duration(60 * time.Second)
 
 	defaultHealthInterval = Duration(10 * time.Second)
 	defaultHealthTimeout  = Duration(2 * time.Second)
@@ -140,6 +141,8 @@ func withDefaultPort(s string) string {
 func (l *Listener) fillDefaults() {
 	setZero(&l.ReadHeaderTimeout, defaultReadHeaderTimeout)
 	setZero(&l.IdleTimeout, defaultIdleTimeout)
+	setZero(&l.ClientBodyTimeout, defaultBodyTimeout)
+	setZero(&l.SendTimeout, defaultBodyTimeout)
 	setZero(&l.MaxHeaderBytes, defaultMaxHeaderBytes)
 }
 
@@ -155,6 +158,8 @@ func (u *Upstream) fillDefaults() {
 	setZero(&u.IdleConnTimeout, defaultIdleConnTimeout)
 	setZero(&u.MaxIdleConns, defaultMaxIdleConns)
 	setZero(&u.UpgradeIdleTimeout, defaultUpgradeIdleTimeout)
+	setZero(&u.SendTimeout, defaultBodyTimeout)
+	setZero(&u.ReadTimeout, defaultBodyTimeout)
 	if u.Health.Active != nil {
 		u.Health.Active.fillDefaults()
 	}

@@ -119,6 +119,8 @@ func (v *checker) listeners() {
 		}
 		v.nonNegative(p+".read_header_timeout", l.ReadHeaderTimeout)
 		v.nonNegative(p+".read_timeout", l.ReadTimeout)
+		v.nonNegative(p+".client_body_timeout", l.ClientBodyTimeout)
+		v.nonNegative(p+".send_timeout", l.SendTimeout)
 		v.nonNegative(p+".write_timeout", l.WriteTimeout)
 		v.nonNegative(p+".idle_timeout", l.IdleTimeout)
 		if l.MaxHeaderBytes <= 0 {
@@ -141,6 +143,7 @@ func (v *checker) globals() {
 		v.add("limits.max_body_bytes", "must not be negative (0 means unlimited)")
 	}
 	v.nonNegative("limits.drain_timeout", c.Limits.DrainTimeout)
+
 	v.oneOf("log.format", "format", c.Log.Format, "json", "text")
 	v.oneOf("log.level", "level", c.Log.Level, "debug", "info", "warn", "error")
 	if c.Log.Output == "" {

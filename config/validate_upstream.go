@@ -25,6 +25,8 @@ func (v *checker) upstream(p, name string, u *Upstream) {
 	v.positive(p+".response_header_timeout", u.ResponseHeaderTimeout)
 	v.nonNegative(p+".idle_conn_timeout", u.IdleConnTimeout)
 	v.nonNegative(p+".upgrade_idle_timeout", u.UpgradeIdleTimeout)
+	v.nonNegative(p+".send_timeout", u.SendTimeout)
+	v.nonNegative(p+".read_timeout", u.ReadTimeout)
 	if u.MaxIdleConns < 0 {
 		v.add(p+".max_idle_conns", "must not be negative, got %d", u.MaxIdleConns)
 	}

@@ -77,18 +77,25 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// classify wraps a RoundTrip error with the phase it happened in.
-func classify(err error, out *http.Request, target string) *Error {
+// classify wraps a RoundTrip error with the phase it happened in. parent is
+// the request's context, ctx the attempt's (canceled with a *stallError
+// when the watchdog fired).
+func classify(err error, parent, ctx context.Context, target string) *Error {
 	e := &Error{Phase: PhaseRequest, Target: target, Err: err}
 	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" {
+	if errors.As(err, &op) && op.Op == "dial" || errors.Is(err, syscall.ECONNREFUSED) {
 		e.Phase = PhaseConnect
 	}
-	if errors.Is(err, syscall.ECONNREFUSED) {
-		e.Phase = PhaseConnect
-	}
-	if ctxErr := out.Context().Err(); ctxErr != nil && errors.Is(ctxErr, context.Canceled) {
+	if errors.Is(parent.Err(), context.Canceled) {
 		e.ClientGone = true
+		return e
+	}
+	var stall *stallError
+	if errors.As(context.Cause(ctx), &stall) {
+		e.Err = stall
+		if stall.phase == stallConn {
+			e.Phase = PhaseConnect // nothing was sent
+		}
 	}
 	return e
 }

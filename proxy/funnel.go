@@ -20,6 +20,9 @@ var (
 	ErrBadRequest = errors.New("malformed request")
 	// ErrBodyTooLarge: the declared body exceeds the limit (413).
 	ErrBodyTooLarge = errors.New("request body too large")
+	// ErrConnLimit: every connection to the target allowed by max_conns
+	// stayed busy for the dial timeout (503).
+	ErrConnLimit = errors.New("no free connection to the target (max_conns reached)")
 	// ErrBodyTimeout: the client stopped sending its body (408).
 	ErrBodyTimeout = errors.New("the client stopped sending the request body")
 )
@@ -55,7 +58,7 @@ func Status(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, ErrBodyTimeout):
 		return http.StatusRequestTimeout
-	case errors.As(err, &nh):
+	case errors.As(err, &nh), errors.Is(err, ErrConnLimit):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
 		return http.StatusGatewayTimeout

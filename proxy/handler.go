@@ -103,7 +103,9 @@ func (h *Handler) forward(w http.ResponseWriter, out *http.Request, a *attempt, 
 		if fe.ClientGone {
 			return err
 		}
-		if !a.failed { // a fail_status answer was already counted
+		if !a.failed && !errors.Is(fe, ErrConnLimit) {
+			// Not counted: a fail_status answer (already counted) and a
+			// busy connection limit (load, not ill health).
 			h.Pool.Failed(t)
 		}
 		last = err

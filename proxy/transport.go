@@ -1,10 +1,13 @@
 package proxy
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +27,11 @@ type TransportOptions struct {
 	// UpgradeIdleTimeout closes an upgraded (WebSocket) connection when no
 	// byte has moved either way for this long. 0 means never.
 	UpgradeIdleTimeout time.Duration
+	// SendTimeout bounds each pause while the request body is sent to the
+	// target; ReadTimeout each pause while the response body is read from
+	// it. 0 means no limit.
+	SendTimeout time.Duration
+	ReadTimeout time.Duration
 }
 
 // HTTPForwarder is the Forwarder built on net/http's Transport: HTTP/1.1
@@ -59,18 +67,61 @@ func NewHTTPForwarder(o TransportOptions, ups *Upgrades) *HTTPForwarder {
 // Close drops idle pooled connections. In-flight requests are unaffected.
 func (f *HTTPForwarder) Close() { f.transport.CloseIdleConnections() }
 
+// Phases of an exchange the watchdog bounds.
+const (
+	stallConn int32 = iota // waiting for a connection slot (max_conns)
+	stallSend              // sending the request body
+	stallRead              // reading the response body
+)
+
+// stallError is an exchange that stopped making progress. It is a timeout
+// (504) except while waiting for a connection slot (503).
+type stallError struct {
+	phase int32
+	limit time.Duration
+}
+
+func (e *stallError) Error() string {
+	switch e.phase {
+	case stallConn:
+		return fmt.Sprintf("no free connection to the target within %v (max_conns reached)", e.limit)
+	case stallSend:
+		return fmt.Sprintf("the target took no request body bytes for %v", e.limit)
+	}
+	return fmt.Sprintf("the target sent no response bytes for %v", e.limit)
+}
+
+func (e *stallError) Timeout() bool   { return e.phase != stallConn }
+func (e *stallError) Temporary() bool { return true }
+func (e *stallError) Is(target error) bool {
+	return target == ErrConnLimit && e.phase == stallConn
+}
+
 // Forward implements Forwarder.
 func (f *HTTPForwarder) Forward(w http.ResponseWriter, out *http.Request, t *upstream.Target, edit ResponseEditor) error {
 	out.URL.Scheme = t.URL.Scheme
 	out.URL.Host = t.Addr
+	parent := out.Context()
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
+	wd := newWatchdog(func(phase int32) { cancel(&stallError{phase: phase, limit: f.limit(phase)}) })
+	defer wd.stop()
+	ctx = f.watchConnect(ctx, wd, out.Body != nil)
+	out = out.WithContext(ctx)
+	if out.Body != nil {
+		out.Body = &progressBody{rc: out.Body, wd: wd}
+	}
+
 	res, err := f.transport.RoundTrip(out)
 	if err != nil {
-		return classify(err, out, t.Name)
+		return classify(err, parent, ctx, t.Name)
 	}
 	if res.StatusCode == http.StatusSwitchingProtocols {
+		wd.stop() // the tunnel has its own idle limit
 		return f.upgrade(w, out, res, t, edit)
 	}
 	defer res.Body.Close()
+	wd.arm(stallRead, f.opts.ReadTimeout)
 
 	h := w.Header()
 	copyResponseHeader(h, res.Header)
@@ -87,16 +138,69 @@ func (f *HTTPForwarder) Forward(w http.ResponseWriter, out *http.Request, t *ups
 			return &Error{Phase: PhaseResponse, Target: t.Name, Err: err, ClientGone: true}
 		}
 	}
-	if err := copyBody(w, rc, res.Body, stream); err != nil {
+	if err := copyBody(w, rc, res.Body, stream, wd); err != nil {
 		err.Target = t.Name
-		if out.Context().Err() != nil {
+		if parent.Err() != nil {
 			err.ClientGone = true
+		} else if cause := context.Cause(ctx); cause != nil && !err.ClientGone {
+			err.Err = cause
 		}
 		return err
 	}
 	copyTrailers(h, res.Trailer)
 	return nil
 }
+
+func (f *HTTPForwarder) limit(phase int32) time.Duration {
+	switch phase {
+	case stallConn:
+		return f.opts.DialTimeout
+	case stallSend:
+		return f.opts.SendTimeout
+	}
+	return f.opts.ReadTimeout
+}
+
+// watchConnect arms the watchdog for the start of an exchange. With a
+// connection limit, the wait for a free connection is bounded by the dial
+// timeout (net/http would wait forever); the upload phase starts once a
+// connection is had. Without a body there is nothing to watch until the
+// response header, which ResponseHeaderTimeout bounds.
+func (f *HTTPForwarder) watchConnect(ctx context.Context, wd *watchdog, hasBody bool) context.Context {
+	next, d := stallSend, f.opts.SendTimeout
+	if !hasBody {
+		d = 0
+	}
+	if f.opts.MaxConns <= 0 {
+		wd.arm(next, d)
+		return ctx
+	}
+	wd.arm(stallConn, f.opts.DialTimeout)
+	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GotConn: func(httptrace.GotConnInfo) { wd.arm(next, d) },
+	})
+}
+
+// progressBody feeds the watchdog as the request body is sent, and
+// disarms it when the body is done: the wait for the response header is
+// ResponseHeaderTimeout's.
+type progressBody struct {
+	rc io.ReadCloser
+	wd *watchdog
+}
+
+func (b *progressBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if n > 0 {
+		b.wd.progress()
+	}
+	if err == io.EOF {
+		b.wd.arm(stallRead, 0)
+	}
+	return n, err
+}
+
+func (b *progressBody) Close() error { return b.rc.Close() }
 
 // isEventStream reports a text/event-stream response without parsing the
 // media type's parameters (mime.ParseMediaType allocates a map per call).
@@ -145,15 +249,17 @@ func copyTrailers(h http.Header, tr http.Header) {
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
-// copyBody streams src to w, flushing after every write when stream is set.
-// Errors say which side failed: reading the upstream or writing the client.
-func copyBody(w io.Writer, rc *http.ResponseController, src io.Reader, stream bool) *Error {
+// copyBody streams src to w, flushing after every write when stream is set
+// and feeding the watchdog. Errors say which side failed: reading the
+// upstream or writing the client.
+func copyBody(w io.Writer, rc *http.ResponseController, src io.Reader, stream bool, wd *watchdog) *Error {
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
 	buf := *bp
 	for {
 		n, rerr := src.Read(buf)
 		if n > 0 {
+			wd.progress()
 			if _, werr := w.Write(buf[:n]); werr != nil {
 				return &Error{Phase: PhaseResponse, Err: werr, ClientGone: true}
 			}

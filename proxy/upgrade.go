@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
-	"time"
 
 	"github.com/gatehouse-proxy/gatehouse/upstream"
 )
@@ -82,7 +80,7 @@ func (u *Upgrades) CloseAll() {
 type tunnel struct {
 	client, target io.Closer
 	once           sync.Once
-	last           atomic.Int64 // unix nanos of the last byte moved
+	idle           *watchdog // nil when there is no idle timeout
 }
 
 func (t *tunnel) close() {
@@ -165,10 +163,10 @@ func writeSwitching(brw *bufio.ReadWriter, h http.Header) error {
 
 // relay copies both ways; the first side to finish ends the tunnel.
 func (f *HTTPForwarder) relay(tun *tunnel, conn net.Conn, fromClient io.Reader, back io.ReadWriter) error {
-	tun.last.Store(time.Now().UnixNano())
 	if d := f.opts.UpgradeIdleTimeout; d > 0 {
-		stop := watchIdle(tun, d)
-		defer stop()
+		tun.idle = newWatchdog(func(int32) { tun.close() })
+		tun.idle.arm(0, d)
+		defer tun.idle.stop()
 	}
 	errc := make(chan error, 2)
 	go func() { errc <- pump(back, fromClient, tun) }()
@@ -196,7 +194,9 @@ func pump(dst io.Writer, src io.Reader, tun *tunnel) (err error) {
 	for {
 		n, rerr := src.Read(buf)
 		if n > 0 {
-			tun.last.Store(time.Now().UnixNano())
+			if tun.idle != nil {
+				tun.idle.progress()
+			}
 			if _, werr := dst.Write(buf[:n]); werr != nil {
 				return werr
 			}
@@ -207,35 +207,5 @@ func pump(dst io.Writer, src io.Reader, tun *tunnel) (err error) {
 			}
 			return rerr
 		}
-	}
-}
-
-// watchIdle closes the tunnel once no byte has moved for d.
-func watchIdle(tun *tunnel, d time.Duration) (stop func()) {
-	var timer *time.Timer
-	var mu sync.Mutex
-	stopped := false
-	var check func()
-	check = func() {
-		mu.Lock()
-		defer mu.Unlock()
-		if stopped {
-			return
-		}
-		idle := time.Duration(time.Now().UnixNano() - tun.last.Load())
-		if idle >= d {
-			tun.close()
-			return
-		}
-		timer = time.AfterFunc(d-idle, check)
-	}
-	mu.Lock()
-	timer = time.AfterFunc(d, check)
-	mu.Unlock()
-	return func() {
-		mu.Lock()
-		stopped = true
-		timer.Stop()
-		mu.Unlock()
 	}
 }

@@ -109,6 +109,8 @@ func (rt *Runtime) addPool(name string, u *config.Upstream) error {
 		MaxIdleConns:          u.MaxIdleConns,
 		MaxConns:              u.MaxConns,
 		UpgradeIdleTimeout:    u.UpgradeIdleTimeout.D(),
+		SendTimeout:           u.SendTimeout.D(),
+		ReadTimeout:           u.ReadTimeout.D(),
 	}
 	rt.pools[name] = &poolEntry{pool: p, fwd: rt.env.forwarder(name, opts), opts: opts}
 	return nil

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-proxy/gatehouse/config"
+	"github.com/gatehouse-proxy/gatehouse/middleware/deadline"
 	"github.com/gatehouse-proxy/gatehouse/runtime"
 )
 
@@ -158,12 +159,17 @@ func (s *Server) reconcile(ls []config.Listener, opened map[string]*socket, drai
 // makes it the one receiving new connections.
 func (s *Server) serve(sk *socket, lc config.Listener) *http.Server {
 	srv := &http.Server{
-		Handler:           s,
+		Handler: deadline.Middleware(deadline.Limits{
+			BodyIdle:   lc.ClientBodyTimeout.D(),
+			SendIdle:   lc.SendTimeout.D(),
+			ReadTotal:  lc.ReadTimeout.D(),
+			WriteTotal: lc.WriteTimeout.D(),
+		})(s),
 		ReadHeaderTimeout: lc.ReadHeaderTimeout.D(),
 		ReadTimeout:       lc.ReadTimeout.D(),
 		WriteTimeout:      lc.WriteTimeout.D(),
 		IdleTimeout:       lc.IdleTimeout.D(),
-		MaxHeaderBytes:    int(lc.MaxHeaderBytes),
+		MaxHeaderBytes:    headerLimit(lc.MaxHeaderBytes),
 		ErrorLog:          slog.NewLogLogger(s.env.Log.Handler(), slog.LevelDebug),
 	}
 	f := newFeed(sk.ln.Addr())
@@ -172,6 +178,12 @@ func (s *Server) serve(sk *socket, lc config.Listener) *http.Server {
 		old.close()
 	}
 	return srv
+}
+
+// headerLimit converts max_header_bytes to http.Server's setting, which
+// net/http exceeds by 4096 bytes of buffer slack.
+func headerLimit(n config.Size) int {
+	return max(int(n)-4096, 1)
 }
 
 // retire takes srv out of service; the caller holds s.mu and has already
