@@ -30,10 +30,13 @@ func isTokenByte(c byte) bool {
 		strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 }
 
-// checkHeaderValue rejects bytes that would split or end a header.
+// checkHeaderValue rejects bytes that would split or end a header, and the
+// other control characters net/http refuses to send (RFC 9110 section 5.5).
 func checkHeaderValue(v string) string {
-	if strings.ContainsAny(v, "\r\n\x00") {
-		return fmt.Sprintf("header value %q must not contain CR, LF or NUL", v)
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return fmt.Sprintf("header value %q must not contain control characters such as CR, LF or NUL", v)
+		}
 	}
 	return ""
 }

@@ -227,7 +227,7 @@ func TestValidateRoutes(t *testing.T) {
 			`gh.yaml:8:22: routes[0].match.methods[1]: method "post" must be upper-case: POST`,
 			`gh.yaml:8:28: routes[0].match.methods[2]: "GE T" is not a valid method`,
 			`gh.yaml:11:9: routes[0].match.headers.X Bad: "X Bad" is not a valid header name`,
-			`gh.yaml:12:9: routes[0].match.headers.X-Line: header value "a\nb" must not contain CR, LF or NUL`,
+			`gh.yaml:12:9: routes[0].match.headers.X-Line: header value "a\nb" must not contain control characters such as CR, LF or NUL`,
 		}},
 		{"route names", R + "  - {name: a, upstream: api, match: {path: /a}}\n  - {name: a, upstream: api, match: {path: /b}}\n  - {name: default, upstream: api, match: {path: /c}}\ndefault_route: {upstream: api}\n", []string{
 			`gh.yaml:7:12: routes[1].name: name "a" is already used by routes[0]`,
@@ -265,9 +265,9 @@ func TestValidateRoutes(t *testing.T) {
 			`gh.yaml:7:18: routes[0].host_header: "a b" is not a valid host name or IP address; use "" (keep the client's), "target" or host[:port]`,
 			`gh.yaml:10:18: routes[1].host_header: port "99999" in "x:99999" must be a number from 1 to 65535; use "" (keep the client's), "target" or host[:port]`,
 			`gh.yaml:14:29: routes[2].request_headers.set.X A: "X A" is not a valid header name`,
-			`gh.yaml:14:44: routes[2].request_headers.add.X-B: header value "a\rb" must not contain CR, LF or NUL`,
+			`gh.yaml:14:44: routes[2].request_headers.add.X-B: header value "a\rb" must not contain control characters such as CR, LF or NUL`,
 			`gh.yaml:14:72: routes[2].request_headers.remove[1]: "X D" is not a valid header name`,
-			`gh.yaml:15:39: routes[2].response_headers.set.X-Nul: header value "\x00" must not contain CR, LF or NUL`,
+			`gh.yaml:15:39: routes[2].response_headers.set.X-Nul: header value "\x00" must not contain control characters such as CR, LF or NUL`,
 		}},
 		{"static", L + "routes:\n" +
 			"  - {match: {path: /a}, static: {root: ''}}\n" +
@@ -279,7 +279,7 @@ func TestValidateRoutes(t *testing.T) {
 			`gh.yaml:5:20: routes[1].static.root: directory "` + filepath.Join(dir, "missing") + `" does not exist`,
 			`gh.yaml:7:20: routes[2].static.root: "` + file + `" is not a directory`,
 			`gh.yaml:9:37: routes[3].static.index: "a/b" must be a file name, without /`,
-			`gh.yaml:9:57: routes[3].static.cache_control: header value "x\ny" must not contain CR, LF or NUL`,
+			`gh.yaml:9:57: routes[3].static.cache_control: header value "x\ny" must not contain control characters such as CR, LF or NUL`,
 			`gh.yaml:11:5: routes[4].static.root: is required: the directory to serve`,
 		}},
 		{"redirect", L + "routes:\n" +
@@ -349,5 +349,14 @@ func TestValidConfigHasNoProblems(t *testing.T) {
 	c.ApplyDefaults()
 	if ps := c.Validate(); len(ps) != 0 {
 		t.Fatalf("Validate() = %v", ps)
+	}
+}
+
+func TestHeaderValueControlCharacters(t *testing.T) {
+	data := "listeners: [{address: ':8080'}]\nroutes:\n  - match: {path: /}\n    respond: {status: 200}\n    response_headers: {set: {X-Bell: \"a\\x07b\", X-Tab: \"a\\tb\"}}\n"
+	_, err := Load([]byte(data), "gh.yaml", nil)
+	want := `gh.yaml:5:30: routes[0].response_headers.set.X-Bell: header value "a\ab" must not contain control characters such as CR, LF or NUL`
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
 	}
 }
