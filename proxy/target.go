@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/gatehouse-proxy/gatehouse/urlpath"
 )
 
 // RequestPath returns the request's path exactly as the client wrote it on
@@ -37,37 +39,10 @@ func setTargetPath(u *url.URL, p string) {
 	// An Opaque starting with "//" would be sent as an absolute URL, so
 	// this rare path goes through Path and RawPath, with the bytes Go
 	// refuses in a raw path escaped (same meaning, different spelling).
-	raw := escapeForGo(p)
+	raw := urlpath.EscapeRaw(p)
 	dec, err := url.PathUnescape(raw)
 	if err != nil {
 		dec = raw
 	}
 	u.Path, u.RawPath = dec, raw
-}
-
-// escapeForGo percent-encodes the bytes net/url will not keep raw in a
-// path, leaving existing escapes alone.
-func escapeForGo(p string) string {
-	var b strings.Builder
-	for i := 0; i < len(p); i++ {
-		c := p[i]
-		if c == '%' || rawPathByte(c) {
-			b.WriteByte(c)
-			continue
-		}
-		const hex = "0123456789ABCDEF"
-		b.WriteByte('%')
-		b.WriteByte(hex[c>>4])
-		b.WriteByte(hex[c&15])
-	}
-	return b.String()
-}
-
-// rawPathByte reports whether c may stand unescaped in a path for net/url.
-func rawPathByte(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
-	}
-	return strings.IndexByte("-._~!$&'()*+,;=:@/[]", c) >= 0
 }

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/gatehouse-proxy/gatehouse/urlpath"
 )
 
 // Redirect answers every request with a redirect to To. Immutable.
@@ -24,7 +26,7 @@ func (h *Redirect) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// The path goes after To's path and before its query, if any; the
 		// request's query is appended to To's.
 		base, query, _ := strings.Cut(h.To, "?")
-		p := escapeLocationPath(h.Path(r))
+		p := urlpath.EscapeRaw(h.Path(r)) // a raw "\" would read as "/" in browsers: an open redirect
 		if strings.HasSuffix(base, "/") && strings.HasPrefix(p, "/") {
 			p = p[1:]
 		}
@@ -42,35 +44,6 @@ func (h *Redirect) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Location", loc)
 	w.Header().Set("Content-Length", "0")
 	w.WriteHeader(h.Status)
-}
-
-// escapeLocationPath percent-encodes what may not stand raw in a Location
-// path. Above all a backslash: browsers read "/\evil.example" as
-// "//evil.example", which would turn a redirect into an open redirect.
-func escapeLocationPath(p string) string {
-	safe := func(c byte) bool {
-		return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-			strings.IndexByte("-._~!$&'()*+,;=:@/%", c) >= 0
-	}
-	n := 0
-	for i := 0; i < len(p); i++ {
-		if !safe(p[i]) {
-			n++
-		}
-	}
-	if n == 0 {
-		return p
-	}
-	const hex = "0123456789ABCDEF"
-	b := make([]byte, 0, len(p)+2*n)
-	for i := 0; i < len(p); i++ {
-		if c := p[i]; safe(c) {
-			b = append(b, c)
-		} else {
-			b = append(b, '%', hex[c>>4], hex[c&15])
-		}
-	}
-	return string(b)
 }
 
 // Fixed answers every request with the same status, headers and body.

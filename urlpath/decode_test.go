@@ -37,3 +37,20 @@ func TestDecodeAllocs(t *testing.T) {
 		}
 	}
 }
+
+func TestEscapeRaw(t *testing.T) {
+	for in, want := range map[string]string{
+		"/a/b%2Fc":      "/a/b%2Fc",
+		`/\evil.com/x`:  "/%5Cevil.com/x",
+		"/a|b{c}\"d":    "/a%7Cb%7Bc%7D%22d",
+		"/caf\xc3\xa9":  "/caf%C3%A9",
+		"/ok-._~!$&'()": "/ok-._~!$&'()",
+	} {
+		if got := EscapeRaw(in); got != want {
+			t.Errorf("EscapeRaw(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { EscapeRaw("/plain/path") }); n != 0 {
+		t.Errorf("EscapeRaw of a plain path allocates %v times", n)
+	}
+}

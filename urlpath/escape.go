@@ -1,5 +1,7 @@
 package urlpath
 
+import "strings"
+
 const upperHex = "0123456789ABCDEF"
 
 // isUnreserved reports whether c is an RFC 3986 unreserved character, the
@@ -45,4 +47,34 @@ func unescape(s string, i int) (v byte, ok bool) {
 	hi, ok1 := unhex(s[i+1])
 	lo, ok2 := unhex(s[i+2])
 	return hi<<4 | lo, ok1 && ok2
+}
+
+// EscapeRaw percent-encodes every byte of an escaped path that may not
+// stand raw in a URI path (RFC 3986 pchar, plus "/"), leaving existing
+// escapes alone. The result means the same path, and is accepted by
+// net/url and by browsers alike; a backslash, which browsers read as "/",
+// always comes out as %5C. It allocates only when something is escaped.
+func EscapeRaw(p string) string {
+	n := 0
+	for i := 0; i < len(p); i++ {
+		if !rawOK(p[i]) {
+			n++
+		}
+	}
+	if n == 0 {
+		return p
+	}
+	b := make([]byte, 0, len(p)+2*n)
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; rawOK(c) {
+			b = append(b, c)
+		} else {
+			b = append(b, '%', upperHex[c>>4], upperHex[c&15])
+		}
+	}
+	return string(b)
+}
+
+func rawOK(c byte) bool {
+	return isUnreserved(c) || strings.IndexByte("!$&'()*+,;=:@/%", c) >= 0
 }
