@@ -25,6 +25,9 @@ type Config struct {
 	TrustedProxies []string `yaml:"trusted_proxies"`
 	// Forwarding controls the headers added to requests sent to upstreams.
 	Forwarding Forwarding `yaml:"forwarding"`
+	// TLS holds the certificates (files and ACME) that every listener with
+	// a tls block serves, chosen by SNI, and the HSTS policy.
+	TLS TLS `yaml:"tls"`
 	// Limits apply to every request before it is routed.
 	Limits Limits `yaml:"limits"`
 	// Log selects the format and destination of the error and access logs.
@@ -76,6 +79,123 @@ type Listener struct {
 	// MaxHeaderBytes limits the request line plus headers. Default 64KiB;
 	// larger requests get 431.
 	MaxHeaderBytes Size `yaml:"max_header_bytes"`
+
+	// TLS makes this an HTTPS listener serving the certificates of the
+	// top-level tls section; "tls: {}" uses the secure defaults. Nil means
+	// plain HTTP.
+	TLS *ListenerTLS `yaml:"tls"`
+	// H2C accepts cleartext HTTP/2 with prior knowledge on a plain HTTP
+	// listener (for gRPC clients inside a trusted network). Default off.
+	H2C bool `yaml:"h2c"`
+	// HTTP3 also serves HTTP/3 over QUIC on the same port number (UDP) of a
+	// TLS listener and advertises it with Alt-Svc. Default off.
+	HTTP3 bool `yaml:"http3"`
+	// RedirectHTTPS makes a plain HTTP listener answer 308 with the https
+	// URL (path and query kept) for every host that has a certificate,
+	// except ACME HTTP-01 challenge paths. Default true; it does nothing
+	// when no listener has TLS.
+	RedirectHTTPS bool `yaml:"redirect_https"`
+}
+
+// TLS is the top-level certificate configuration.
+type TLS struct {
+	// Certificates are PEM files, chosen by SNI among their names (exact
+	// before wildcard). A client sending no SNI gets the first one.
+	Certificates []Certificate `yaml:"certificates"`
+	// ACME obtains and renews certificates automatically. Nil disables.
+	ACME *ACME `yaml:"acme"`
+	// HSTS adds Strict-Transport-Security to HTTPS responses for the hosts
+	// each entry lists (never to plain HTTP responses, per RFC 6797).
+	HSTS []HSTS `yaml:"hsts"`
+}
+
+// Certificate is one certificate and key, each a PEM file. The files are
+// read again on reload and when they change on disk.
+type Certificate struct {
+	// Cert is the certificate chain, leaf first. Key is its private key.
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
+	// Names, if set, are the host names (exact or "*.example.com") this
+	// certificate is served for; each must be covered by the certificate,
+	// or the config is refused. Empty means the certificate's own names.
+	Names Strings `yaml:"names"`
+}
+
+// ACME configures automatic certificates (RFC 8555), managed by certmagic.
+type ACME struct {
+	// Domains are the names to obtain certificates for; no wildcards
+	// (they need the DNS-01 challenge, which Gatehouse does not do).
+	Domains Strings `yaml:"domains"`
+	// Email is the account contact the CA warns about expiry. Optional.
+	Email string `yaml:"email"`
+	// Directory is the CA's ACME directory URL. Default Let's Encrypt
+	// production, https://acme-v02.api.letsencrypt.org/directory.
+	Directory string `yaml:"directory"`
+	// CARoot is a PEM bundle to trust for the directory's HTTPS instead of
+	// the system roots (for a private or test CA such as Pebble).
+	CARoot string `yaml:"ca_root"`
+	// Storage is the directory holding accounts, certificates and locks.
+	// Several instances may share it; only one of them then asks the CA
+	// for a given name. Default "gatehouse-data" beside the config file.
+	Storage string `yaml:"storage"`
+	// Challenges are the challenge types to use: http-01 (answered on plain
+	// HTTP listeners, which must be reachable on port 80 from the CA) and
+	// tls-alpn-01 (answered on TLS listeners, port 443). Default both.
+	Challenges Strings `yaml:"challenges"`
+	// RenewCheckInterval is how often certificates are checked for renewal;
+	// each is renewed once a third of its lifetime remains. Default 10m.
+	RenewCheckInterval Duration `yaml:"renew_check_interval"`
+	// OCSPStapling staples OCSP responses to handshakes when the CA offers
+	// them. Default true.
+	OCSPStapling bool `yaml:"ocsp_stapling"`
+}
+
+// HSTS is one Strict-Transport-Security policy.
+type HSTS struct {
+	// Hosts the policy applies to: exact or "*.example.com".
+	Hosts Strings `yaml:"hosts"`
+	// MaxAge is how long browsers remember to use HTTPS only. Default
+	// 8760h (one year); whole seconds.
+	MaxAge Duration `yaml:"max_age"`
+	// IncludeSubdomains and Preload add those directives.
+	IncludeSubdomains bool `yaml:"include_subdomains"`
+	Preload           bool `yaml:"preload"`
+}
+
+// ListenerTLS configures the TLS side of one listener. The defaults need no
+// tuning: TLS 1.2 and 1.3, AEAD cipher suites with forward secrecy only,
+// X25519 (with ML-KEM where the client offers it), P-256 and P-384, and
+// session resumption.
+type ListenerTLS struct {
+	// MinVersion is "1.2" (default) or "1.3"; MaxVersion "1.2" or "1.3"
+	// (default).
+	MinVersion string `yaml:"min_version"`
+	MaxVersion string `yaml:"max_version"`
+	// Ciphers overrides the TLS 1.2 cipher suites, by their IANA names
+	// (e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256). TLS 1.3 suites are not
+	// configurable. Insecure suites are refused.
+	Ciphers Strings `yaml:"ciphers"`
+	// Curves overrides the key exchange groups: X25519MLKEM768, X25519,
+	// P256, P384, P521.
+	Curves Strings `yaml:"curves"`
+	// HTTP2 offers HTTP/2 by ALPN. Default true.
+	HTTP2 bool `yaml:"http2"`
+	// ClientAuth asks clients for certificates (mutual TLS). Nil means
+	// none are asked for.
+	ClientAuth *ClientAuth `yaml:"client_auth"`
+}
+
+// ClientAuth configures client certificates on a listener.
+type ClientAuth struct {
+	// Mode is "require" (default): the handshake fails without a
+	// certificate that verifies against CA; or "request": a certificate is
+	// asked for, and one that is missing or does not verify is passed on
+	// as unverified (routes with client_auth then refuse it).
+	Mode string `yaml:"mode"`
+	// CA is a PEM bundle of the authorities client certificates must chain
+	// to. Required for mode require; optional for request (without it no
+	// certificate counts as verified on this listener).
+	CA string `yaml:"ca"`
 }
 
 // Forwarding controls the headers Gatehouse adds to proxied requests.
@@ -94,6 +214,10 @@ type Forwarding struct {
 	// underscore. Default off, as in nginx: CGI-style backends read
 	// "X_Forwarded_For" and "X-Forwarded-For" as the same variable.
 	UnderscoresInHeaders bool `yaml:"underscores_in_headers"`
+	// ClientCertHeader, if set, names a header that carries the subject of
+	// the client's verified certificate (RFC 2253 form) to upstreams.
+	// Copies sent by clients are always removed, verified or not.
+	ClientCertHeader string `yaml:"client_cert_header"`
 }
 
 // Limits bound what a client may send.
@@ -166,6 +290,9 @@ type Upstream struct {
 	SendTimeout Duration `yaml:"send_timeout"`
 	ReadTimeout Duration `yaml:"read_timeout"`
 
+	// TLS configures connections to https:// targets.
+	TLS UpstreamTLS `yaml:"tls"`
+
 	// Health decides which targets get traffic.
 	Health Health `yaml:"health"`
 	// Retry bounds retries of failed requests on other targets.
@@ -174,11 +301,31 @@ type Upstream struct {
 
 // Target is one backend of an upstream.
 type Target struct {
-	// URL is http://host:port, the port defaulting to 80, with no path
-	// other than "/"; https is not supported by this version.
+	// URL is scheme://host:port with no path other than "/". The scheme is
+	// http (HTTP/1.1, port default 80), https (TLS, HTTP/2 or HTTP/1.1 by
+	// ALPN, port default 443) or h2c (cleartext HTTP/2 with prior
+	// knowledge, as gRPC servers speak; port required). All targets of an
+	// upstream use the same scheme.
 	URL string `yaml:"url"`
 	// Weight is the relative share of traffic, 1..1000. Default 1.
 	Weight int `yaml:"weight"`
+}
+
+// UpstreamTLS configures TLS to https:// targets.
+type UpstreamTLS struct {
+	// CA is a PEM bundle of authorities to verify targets with instead of
+	// the system roots.
+	CA string `yaml:"ca"`
+	// ServerName is the SNI sent and the name verified. Default the
+	// target's host.
+	ServerName string `yaml:"server_name"`
+	// Cert and Key are a client certificate and key (PEM files) presented
+	// to targets that ask for one (mutual TLS).
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
+	// InsecureSkipVerify turns certificate verification off. Only for
+	// tests; a warning is logged whenever such a config is applied.
+	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
 }
 
 // Sticky configures cookie-based session affinity.
@@ -274,6 +421,17 @@ type Route struct {
 	ResponseHeaders HeaderOps `yaml:"response_headers"`
 	// MaxBodyBytes overrides limits.max_body_bytes for this route.
 	MaxBodyBytes *Size `yaml:"max_body_bytes"`
+	// ClientAuth makes the route refuse (403) requests without a client
+	// certificate that verifies against its CA. The listener must ask for
+	// certificates (tls.client_auth, mode request or require). Nil means
+	// no certificate is required here.
+	ClientAuth *RouteClientAuth `yaml:"client_auth"`
+}
+
+// RouteClientAuth requires a verified client certificate on a route.
+type RouteClientAuth struct {
+	// CA is the PEM bundle the certificate must chain to. Required.
+	CA string `yaml:"ca"`
 }
 
 // Match selects requests. Every field that is set must match.
@@ -293,6 +451,20 @@ type Match struct {
 	// Headers must all be present with exactly these values; the value "*"
 	// only requires presence.
 	Headers map[string]string `yaml:"headers"`
+	// TLS, if set, matches facts of the connection's TLS handshake; a
+	// plain HTTP request never matches a route with a tls block.
+	TLS *MatchTLS `yaml:"tls"`
+}
+
+// MatchTLS matches TLS connection facts. Every field that is set must match.
+type MatchTLS struct {
+	// SNI lists server names sent by the client, exact or "*.example.com".
+	SNI Strings `yaml:"sni"`
+	// Versions lists protocol versions: "1.2", "1.3".
+	Versions Strings `yaml:"versions"`
+	// ClientCert is "verified" (the listener verified a client
+	// certificate) or "none" (no verified certificate). Empty matches both.
+	ClientCert string `yaml:"client_cert"`
 }
 
 // Rewrite edits the request path. ReplacePrefix is StripPrefix followed by
@@ -314,6 +486,14 @@ type ReplacePrefix struct {
 }
 
 // HeaderOps edits a header set: Remove runs first, then Set, then Add.
+// Values may hold placeholders, replaced per request: {client_ip},
+// {scheme}, {host}, {request_id}, {tls_version}, {tls_cipher}, {tls_sni},
+// {tls_alpn}, {tls_client_subject}, {tls_client_issuer},
+// {tls_client_serial}, {tls_client_fingerprint} (SHA-256, hex) and
+// {tls_client_verified} (SUCCESS, NONE or FAILED). A TLS placeholder is
+// empty on plain HTTP, a client one when no certificate was presented, and
+// a header whose value ends up empty is not set or added. Other text,
+// braces included, is literal; an unknown {lower_case_name} is an error.
 type HeaderOps struct {
 	Set    map[string]string `yaml:"set"`
 	Add    map[string]string `yaml:"add"`
