@@ -102,15 +102,9 @@ func (rt *Runtime) addPool(name string, u *config.Upstream) error {
 	if err != nil {
 		return fmt.Errorf("upstream %q: %w", name, err)
 	}
-	opts := proxy.TransportOptions{
-		DialTimeout:           u.DialTimeout.D(),
-		ResponseHeaderTimeout: u.ResponseHeaderTimeout.D(),
-		IdleConnTimeout:       u.IdleConnTimeout.D(),
-		MaxIdleConns:          u.MaxIdleConns,
-		MaxConns:              u.MaxConns,
-		UpgradeIdleTimeout:    u.UpgradeIdleTimeout.D(),
-		SendTimeout:           u.SendTimeout.D(),
-		ReadTimeout:           u.ReadTimeout.D(),
+	opts, err := transportOptions(u)
+	if err != nil {
+		return fmt.Errorf("upstream %q: %w", name, err)
 	}
 	rt.pools[name] = &poolEntry{pool: p, fwd: rt.env.forwarder(name, opts), opts: opts}
 	return nil
