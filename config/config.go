@@ -109,8 +109,9 @@ type TLS struct {
 	HSTS []HSTS `yaml:"hsts"`
 }
 
-// Certificate is one certificate and key, each a PEM file. The files are
-// read again on reload and when they change on disk.
+// Certificate is one certificate and key, each a PEM file (relative to the
+// working directory unless absolute). The files are read again on reload
+// and when they change on disk.
 type Certificate struct {
 	// Cert is the certificate chain, leaf first. Key is its private key.
 	Cert string `yaml:"cert"`
@@ -134,9 +135,10 @@ type ACME struct {
 	// CARoot is a PEM bundle to trust for the directory's HTTPS instead of
 	// the system roots (for a private or test CA such as Pebble).
 	CARoot string `yaml:"ca_root"`
-	// Storage is the directory holding accounts, certificates and locks.
-	// Several instances may share it; only one of them then asks the CA
-	// for a given name. Default "gatehouse-data" beside the config file.
+	// Storage is the directory holding accounts, certificates and locks,
+	// relative to the working directory unless absolute. Several instances
+	// may share it; only one of them then asks the CA for a given name.
+	// Default "gatehouse-data".
 	Storage string `yaml:"storage"`
 	// Challenges are the challenge types to use: http-01 (answered on plain
 	// HTTP listeners, which must be reachable on port 80 from the CA) and

@@ -14,7 +14,7 @@ func TestDecodeProblems(t *testing.T) {
 	}{{
 		name: "unknown key with suggestion",
 		src:  L + "listener: x\n",
-		want: []string{`gh.yaml:2:1: listener: unknown key "listener" (did you mean "listeners"?); allowed keys: listeners, trusted_proxies, forwarding, limits, log, reload, upstreams, routes, default_route`},
+		want: []string{`gh.yaml:2:1: listener: unknown key "listener" (did you mean "listeners"?); allowed keys: listeners, trusted_proxies, forwarding, tls, limits, log, reload, upstreams, routes, default_route`},
 	}, {
 		name: "unknown key without suggestion",
 		src:  L + "log: {colour: red}\n",
@@ -22,7 +22,7 @@ func TestDecodeProblems(t *testing.T) {
 	}, {
 		name: "suggestion ignores case and dashes",
 		src:  L + "forwarding:\n  Request-ID-Header: X-Id\n",
-		want: []string{`gh.yaml:3:3: forwarding.Request-ID-Header: unknown key "Request-ID-Header" (did you mean "request_id_header"?); allowed keys: forwarded, via, request_id_header, pass_proxy_authorization, underscores_in_headers`},
+		want: []string{`gh.yaml:3:3: forwarding.Request-ID-Header: unknown key "Request-ID-Header" (did you mean "request_id_header"?); allowed keys: forwarded, via, request_id_header, pass_proxy_authorization, underscores_in_headers, client_cert_header`},
 	}, {
 		name: "string got mapping",
 		src:  L + "routes:\n  - match:\n      path: {a: 1}\n    respond: {}\n",
@@ -180,12 +180,12 @@ log: {access: false, level: loud}
 `
 	want := []string{
 		`gh.yaml:3:26: listeners[0].read_header_timeout: duration 5 has no unit; add one, e.g. 5s or 5ms`,
-		`gh.yaml:4:5: listeners[0].adress: unknown key "adress" (did you mean "address"?); allowed keys: name, address, read_header_timeout, read_timeout, write_timeout, client_body_timeout, send_timeout, idle_timeout, max_header_bytes`,
+		`gh.yaml:4:5: listeners[0].adress: unknown key "adress" (did you mean "address"?); allowed keys: name, address, read_header_timeout, read_timeout, write_timeout, client_body_timeout, send_timeout, idle_timeout, max_header_bytes, tls, h2c, http3, redirect_https`,
 		`gh.yaml:5:14: listeners[1].address: address ":8080" is already used by listeners[0]`,
 		`gh.yaml:8:38: upstreams.api.targets[1].url: "https://x:1": https upstreams are not supported yet; use http://`,
 		`gh.yaml:8:61: upstreams.api.targets[1].weight: must be from 1 to 1000, got 0`,
 		`gh.yaml:9:14: upstreams.api.balance: unknown balance "rr"; use round_robin, least_conn, p2c, hash or sticky`,
-		`gh.yaml:11:13: routes[0].match.pth: unknown key "pth" (did you mean "path"?); allowed keys: host, path, methods, headers`,
+		`gh.yaml:11:13: routes[0].match.pth: unknown key "pth" (did you mean "path"?); allowed keys: host, path, methods, headers, tls`,
 		`gh.yaml:11:32: routes[0].match.methods[0]: method "get" must be upper-case: GET`,
 		`gh.yaml:12:15: routes[0].upstream: unknown upstream "nope"; defined: api`,
 		`gh.yaml:13:19: routes[1].match.path: path "7" must start with /`,

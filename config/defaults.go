@@ -28,6 +28,14 @@ const (
 	defaultHealthInterval = Duration(10 * time.Second)
 	defaultHealthTimeout  = Duration(2 * time.Second)
 	defaultCooldown       = Duration(10 * time.Second)
+
+	defaultACMEDirectory  = "https://acme-v02.api.letsencrypt.org/directory"
+	defaultACMEStorage    = "gatehouse-data"
+	defaultRenewCheck     = Duration(10 * time.Minute)
+	defaultHSTSMaxAge     = Duration(365 * 24 * time.Hour)
+	defaultTLSMinVersion  = "1.2"
+	defaultTLSMaxVersion  = "1.3"
+	defaultClientAuthMode = "require"
 )
 
 // defaulter is implemented by the elements the decoder allocates (list
@@ -63,7 +71,8 @@ func NewUpstream(urls ...string) *Upstream {
 //
 // ApplyDefaults cannot tell an explicit zero from an omitted field, so it
 // treats every zero value as unset, including those whose zero means
-// something: log.access false, limits.max_body_bytes 0, max_idle_conns 0,
+// something: log.access, listeners' redirect_https, tls.http2 and
+// tls.acme.ocsp_stapling false, limits.max_body_bytes 0, max_idle_conns 0,
 // passive max_fails 0, retry budget and min_per_second 0, and static index "".
 // Code that wants one of those zeros sets it after calling ApplyDefaults.
 // Load does not have this problem: it decodes the file over elements already
@@ -74,6 +83,7 @@ func (c *Config) ApplyDefaults() {
 	for i := range c.Listeners {
 		c.Listeners[i].fillDefaults()
 	}
+	c.TLS.fillDefaults()
 	for _, u := range c.Upstreams {
 		if u != nil {
 			u.fillDefaults()
@@ -139,12 +149,50 @@ func withDefaultPort(s string) string {
 }
 
 func (l *Listener) fillDefaults() {
+	l.RedirectHTTPS = true // false is its zero value, so it counts as unset
+	if l.TLS != nil {
+		l.TLS.fillDefaults()
+	}
 	setZero(&l.ReadHeaderTimeout, defaultReadHeaderTimeout)
 	setZero(&l.IdleTimeout, defaultIdleTimeout)
 	setZero(&l.ClientBodyTimeout, defaultBodyTimeout)
 	setZero(&l.SendTimeout, defaultBodyTimeout)
 	setZero(&l.MaxHeaderBytes, defaultMaxHeaderBytes)
 }
+
+func (t *ListenerTLS) fillDefaults() {
+	setZero(&t.MinVersion, defaultTLSMinVersion)
+	setZero(&t.MaxVersion, defaultTLSMaxVersion)
+	t.HTTP2 = true // as RedirectHTTPS
+	if t.ClientAuth != nil {
+		t.ClientAuth.fillDefaults()
+	}
+}
+
+func (a *ClientAuth) fillDefaults() { setZero(&a.Mode, defaultClientAuthMode) }
+
+// fillDefaults of the top-level tls section fills what it holds; the
+// section itself has no defaults.
+func (t *TLS) fillDefaults() {
+	if t.ACME != nil {
+		t.ACME.fillDefaults()
+	}
+	for i := range t.HSTS {
+		t.HSTS[i].fillDefaults()
+	}
+}
+
+func (a *ACME) fillDefaults() {
+	setZero(&a.Directory, defaultACMEDirectory)
+	setZero(&a.Storage, defaultACMEStorage)
+	setZero(&a.RenewCheckInterval, defaultRenewCheck)
+	if len(a.Challenges) == 0 {
+		a.Challenges = Strings{"http-01", "tls-alpn-01"}
+	}
+	a.OCSPStapling = true // as RedirectHTTPS
+}
+
+func (h *HSTS) fillDefaults() { setZero(&h.MaxAge, defaultHSTSMaxAge) }
 
 func (u *Upstream) fillDefaults() {
 	for i := range u.Targets {

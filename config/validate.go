@@ -19,7 +19,9 @@ import (
 func (c *Config) Validate() Problems {
 	v := &checker{c: c}
 	v.listeners()
+	v.tlsListeners()
 	v.globals()
+	v.certificates()
 	for _, name := range slices.Sorted(maps.Keys(c.Upstreams)) {
 		v.upstream("upstreams."+name, name, c.Upstreams[name])
 	}
@@ -171,6 +173,15 @@ func (v *checker) headerMap(path string, m map[string]string) {
 	for _, name := range slices.Sorted(maps.Keys(m)) {
 		v.headerName(join(path, name), name)
 		v.check(join(path, name), checkHeaderValue(m[name]))
+	}
+}
+
+// headerTemplates checks header names and values that may hold
+// placeholders.
+func (v *checker) headerTemplates(path string, m map[string]string) {
+	v.headerMap(path, m)
+	for _, name := range slices.Sorted(maps.Keys(m)) {
+		v.check(join(path, name), checkPlaceholders(m[name]))
 	}
 }
 

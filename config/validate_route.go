@@ -36,7 +36,7 @@ func (v *checker) routes() {
 
 // isEmptyMatch reports whether m matches everything.
 func isEmptyMatch(m Match) bool {
-	return len(m.Host) == 0 && (m.Path == "" || m.Path == "/") && len(m.Methods) == 0 && len(m.Headers) == 0
+	return len(m.Host) == 0 && (m.Path == "" || m.Path == "/") && len(m.Methods) == 0 && len(m.Headers) == 0 && m.TLS == nil
 }
 
 // matchKey is equal for two matches that select the same requests: hosts and
@@ -52,7 +52,15 @@ func matchKey(m Match) string {
 	for name, val := range m.Headers {
 		headers = append(headers, strings.ToLower(name)+":"+val)
 	}
-	return setKey(hosts) + "\x00" + trimSlash(m.Path) + "\x00" + setKey(methods) + "\x00" + setKey(headers)
+	key := setKey(hosts) + "\x00" + trimSlash(m.Path) + "\x00" + setKey(methods) + "\x00" + setKey(headers)
+	if t := m.TLS; t != nil {
+		sni := make([]string, len(t.SNI))
+		for i, n := range t.SNI {
+			sni[i] = strings.ToLower(n)
+		}
+		key += "\x00tls\x00" + setKey(sni) + "\x00" + setKey(slices.Clone(t.Versions)) + "\x00" + t.ClientCert
+	}
+	return key
 }
 
 func setKey(items []string) string {
@@ -71,6 +79,16 @@ func (v *checker) route(p string, r *Route) {
 	}
 	v.headerOps(p+".request_headers", r.RequestHeaders)
 	v.headerOps(p+".response_headers", r.ResponseHeaders)
+	if a := r.ClientAuth; a != nil {
+		if a.CA == "" {
+			v.add(p+".client_auth.ca", "is required: the PEM bundle client certificates must chain to")
+		} else {
+			v.check(p+".client_auth.ca", checkCAFile(a.CA))
+		}
+		if !slices.ContainsFunc(v.c.Listeners, func(l Listener) bool { return l.TLS != nil && l.TLS.ClientAuth != nil }) {
+			v.add(p+".client_auth", "no listener asks for client certificates; add tls.client_auth (mode request or require) to a listener")
+		}
+	}
 	if r.MaxBodyBytes != nil && *r.MaxBodyBytes < 0 {
 		v.add(p+".max_body_bytes", "must not be negative (0 means unlimited)")
 	}
@@ -172,6 +190,17 @@ func (v *checker) match(p string, m Match) {
 		}
 	}
 	v.headerMap(p+".headers", m.Headers)
+	if t := m.TLS; t != nil {
+		for i, n := range t.SNI {
+			v.check(fmt.Sprintf("%s.tls.sni[%d]", p, i), checkMatchHost(n))
+		}
+		for i, ver := range t.Versions {
+			v.oneOf(fmt.Sprintf("%s.tls.versions[%d]", p, i), "TLS version", ver, "1.2", "1.3")
+		}
+		if t.ClientCert != "" {
+			v.oneOf(p+".tls.client_cert", "client_cert", t.ClientCert, "verified", "none")
+		}
+	}
 }
 
 // rewrite checks the path rewrite. A prefix that is stripped must be a
@@ -204,8 +233,8 @@ func (v *checker) prefixOfMatch(p, prefix, matchPath string) {
 }
 
 func (v *checker) headerOps(p string, ops HeaderOps) {
-	v.headerMap(p+".set", ops.Set)
-	v.headerMap(p+".add", ops.Add)
+	v.headerTemplates(p+".set", ops.Set)
+	v.headerTemplates(p+".add", ops.Add)
 	for i, name := range ops.Remove {
 		v.headerName(fmt.Sprintf("%s.remove[%d]", p, i), name)
 	}
