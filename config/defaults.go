@@ -134,17 +134,22 @@ func (c *Config) derive() {
 	}
 }
 
-// withDefaultPort adds ":80" to an http URL that has a host but no port and
-// returns anything else unchanged (Validate reports what is wrong with it).
+// withDefaultPort adds ":80" to an http URL and ":443" to an https URL that
+// has a host but no port (h2c has no default port), and returns anything
+// else unchanged (Validate reports what is wrong with it).
 func withDefaultPort(s string) string {
 	if !strings.Contains(s, "://") {
 		return s
 	}
 	u, err := url.Parse(s)
-	if err != nil || u.Scheme != "http" || u.Host == "" || u.Port() != "" || strings.HasSuffix(u.Host, ":") {
+	if err != nil {
 		return s
 	}
-	u.Host = net.JoinHostPort(u.Hostname(), "80")
+	port := map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	if port == "" || u.Host == "" || u.Port() != "" || strings.HasSuffix(u.Host, ":") {
+		return s
+	}
+	u.Host = net.JoinHostPort(u.Hostname(), port)
 	return u.String()
 }
 

@@ -1,9 +1,13 @@
 package config
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
+	"time"
 )
 
 func (v *checker) upstream(p, name string, u *Upstream) {
@@ -14,7 +18,8 @@ func (v *checker) upstream(p, name string, u *Upstream) {
 		v.add(p, "is empty; give it targets, e.g. targets: [http://10.0.0.5:8080]")
 		return
 	}
-	v.targets(p+".targets", u.Targets)
+	scheme := v.targets(p+".targets", u.Targets)
+	v.upstreamTLS(p+".tls", &u.TLS, scheme)
 	v.oneOf(p+".balance", "balance", u.Balance, "round_robin", "least_conn", "p2c", "hash", "sticky")
 	v.check(p+".hash_key", checkHashKey(u.HashKey))
 	if !isToken(u.Sticky.Cookie) {
@@ -44,26 +49,37 @@ func isUpstreamName(s string) bool {
 	return s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == ""
 }
 
-func (v *checker) targets(p string, ts []Target) {
+// targets checks the target URLs and returns the scheme they share ("" if
+// none is valid).
+func (v *checker) targets(p string, ts []Target) string {
 	if len(ts) == 0 {
 		v.add(p, "at least one target is required, e.g. targets: [http://10.0.0.5:8080]")
 	}
 	seen := map[string]string{}
+	scheme, first := "", ""
 	for i, t := range ts {
 		tp := fmt.Sprintf("%s[%d]", p, i)
 		if msg := checkUpstreamURL(t.URL); msg != "" {
 			v.add(tp+".url", "%s", msg)
 		} else {
 			u, _ := url.Parse(t.URL)
-			v.unique(seen, "http://"+strings.ToLower(u.Host), tp+".url", tp, "target")
+			switch {
+			case scheme == "":
+				scheme, first = u.Scheme, tp
+			case u.Scheme != scheme:
+				v.add(tp+".url", "scheme %s differs from %s in %s; all targets of an upstream use one scheme (make a second upstream)", u.Scheme, scheme, first)
+			}
+			v.unique(seen, u.Scheme+"://"+strings.ToLower(u.Host), tp+".url", tp, "target")
 		}
 		if t.Weight < 1 || t.Weight > 1000 {
 			v.add(tp+".weight", "must be from 1 to 1000, got %d", t.Weight)
 		}
 	}
+	return scheme
 }
 
-// checkUpstreamURL accepts http://host:port with an optional trailing "/".
+// checkUpstreamURL accepts scheme://host:port with an optional trailing
+// "/", where scheme is http, https or h2c (which needs the port).
 func checkUpstreamURL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil || u.Scheme == "" || u.Opaque != "" {
@@ -71,10 +87,8 @@ func checkUpstreamURL(s string) string {
 	}
 	var msg string
 	switch {
-	case u.Scheme == "https":
-		msg = "https upstreams are not supported yet; use http://"
-	case u.Scheme != "http":
-		msg = fmt.Sprintf("scheme %q is not supported; use http://", u.Scheme)
+	case u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "h2c":
+		msg = fmt.Sprintf("scheme %q is not supported; use http://, https:// or h2c:// (cleartext HTTP/2, e.g. for gRPC)", u.Scheme)
 	case u.User != nil:
 		msg = "must not contain user info (user@)"
 	case u.Host == "":
@@ -85,6 +99,8 @@ func checkUpstreamURL(s string) string {
 		msg = "must not have a query"
 	case u.Fragment != "":
 		msg = "must not have a fragment"
+	case u.Scheme == "h2c" && u.Port() == "":
+		msg = "h2c has no default port; add it, e.g. h2c://10.0.0.5:50051"
 	default:
 		msg = checkHostPort(u.Host, false, true)
 		if msg == "" {
@@ -92,6 +108,57 @@ func checkUpstreamURL(s string) string {
 		}
 	}
 	return fmt.Sprintf("%q: %s", s, msg)
+}
+
+// upstreamTLS checks the tls block of an upstream whose targets use
+// scheme ("" when no target URL is valid).
+func (v *checker) upstreamTLS(p string, t *UpstreamTLS, scheme string) {
+	if *t == (UpstreamTLS{}) {
+		return
+	}
+	if scheme != "https" {
+		if scheme != "" {
+			v.add(p, "applies to https:// targets only, and these are %s://; remove it or use https:// targets", scheme)
+		}
+		return
+	}
+	if t.CA != "" {
+		v.check(p+".ca", checkCAFile(t.CA))
+	}
+	switch {
+	case (t.Cert == "") != (t.Key == ""):
+		v.add(p, "a client certificate needs both cert and key (PEM files), or neither")
+	case t.Cert != "":
+		v.check(p+".cert", checkClientCert(t.Cert, t.Key, time.Now()))
+	}
+	if t.ServerName != "" {
+		if msg := checkHost(t.ServerName); msg != "" || strings.HasPrefix(t.ServerName, "[") {
+			v.add(p+".server_name", "%q is not a host name such as api.internal.example", t.ServerName)
+		}
+	}
+	if t.InsecureSkipVerify && (t.CA != "" || t.ServerName != "") {
+		v.add(p+".insecure_skip_verify", "turns verification off, so ca and server_name would be ignored; drop one or the other")
+	}
+}
+
+// checkClientCert loads a client certificate and key: readable, matching,
+// valid now, and usable for client authentication.
+func checkClientCert(cert, key string, now time.Time) string {
+	if msg := checkCertificate(Certificate{Cert: cert, Key: key}, now); msg != "" {
+		return msg
+	}
+	pair, err := tls.LoadX509KeyPair(cert, key)
+	if err != nil {
+		return fmt.Sprintf("certificate %s and key %s: %v", cert, key, err)
+	}
+	leaf := pair.Leaf
+	if leaf == nil || len(leaf.ExtKeyUsage) == 0 {
+		return ""
+	}
+	if slices.Contains(leaf.ExtKeyUsage, x509.ExtKeyUsageClientAuth) || slices.Contains(leaf.ExtKeyUsage, x509.ExtKeyUsageAny) {
+		return ""
+	}
+	return fmt.Sprintf("certificate %s is not for client authentication (its extended key usage lacks clientAuth); targets will refuse it", cert)
 }
 
 // checkHashKey accepts client_ip, header:<Name> and cookie:<Name>.

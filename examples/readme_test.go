@@ -3,6 +3,7 @@ package examples_test
 import (
 	"bytes"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"testing"
@@ -12,12 +13,24 @@ import (
 
 // TestREADMEConfigs loads every YAML block of the README, so the
 // documentation cannot drift from what Gatehouse accepts.
+//
+// Certificate, key and CA files the blocks name (relative paths) are made
+// up in a scratch directory that also links the repository's examples/,
+// since the README's static roots are relative to the repository.
 func TestREADMEConfigs(t *testing.T) {
-	t.Chdir("..") // static roots in the README are relative to the repository
-	readme, err := os.ReadFile("README.md")
+	readme, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
+	repo, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir())
+	if err := os.Symlink(filepath.Join(repo, "examples"), "examples"); err != nil {
+		t.Fatal(err)
+	}
+	writeTLSFiles(t, readme)
 	blocks := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllSubmatch(readme, -1)
 	if len(blocks) < 3 {
 		t.Fatalf("found %d yaml blocks in README.md, want at least 3", len(blocks))

@@ -2,6 +2,8 @@ package proxy
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -83,7 +85,7 @@ func (e *Error) Unwrap() error { return e.Err }
 func classify(err error, parent, ctx context.Context, target string) *Error {
 	e := &Error{Phase: PhaseRequest, Target: target, Err: err}
 	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" || errors.Is(err, syscall.ECONNREFUSED) {
+	if errors.As(err, &op) && op.Op == "dial" || errors.Is(err, syscall.ECONNREFUSED) || handshakeFailed(err) {
 		e.Phase = PhaseConnect
 	}
 	if errors.Is(parent.Err(), context.Canceled) {
@@ -96,6 +98,42 @@ func classify(err error, parent, ctx context.Context, target string) *Error {
 		if stall.phase == stallConn {
 			e.Phase = PhaseConnect // nothing was sent
 		}
+	}
+	return e
+}
+
+// handshakeFailed reports a TLS handshake that failed, so nothing was sent:
+// the target's certificate did not verify, it refused ours, or it does not
+// speak TLS.
+func handshakeFailed(err error) bool {
+	var (
+		verify   *tls.CertificateVerificationError
+		alert    tls.AlertError
+		record   tls.RecordHeaderError
+		unknown  x509.UnknownAuthorityError
+		hostname x509.HostnameError
+		invalid  x509.CertificateInvalidError
+	)
+	return errors.As(err, &verify) || errors.As(err, &alert) || errors.As(err, &record) ||
+		errors.As(err, &unknown) || errors.As(err, &hostname) || errors.As(err, &invalid)
+}
+
+// errH2NotEstablished is net/http's error for an HTTP/2 connection the
+// target closed before the first request, which hides the reason.
+const errH2NotEstablished = "http2: client conn could not be established"
+
+// explain adds the likely cause to an HTTP/2 connection the target closed
+// at once: nothing was sent on it, so it counts as a failed connect.
+func (f *HTTPForwarder) explain(e *Error) *Error {
+	if e.ClientGone || e.Err == nil || e.Err.Error() != errH2NotEstablished {
+		return e
+	}
+	e.Phase = PhaseConnect
+	switch f.opts.Scheme {
+	case upstream.SchemeHTTPS:
+		e.Err = fmt.Errorf("%w: the target closed the connection right after the TLS handshake, as one does (with TLS 1.3) that requires a client certificate it did not get or accept; check the upstream's tls.cert and tls.key", e.Err)
+	case upstream.SchemeH2C:
+		e.Err = fmt.Errorf("%w: the target closed the connection at once; is it an HTTP/2 server? Use an http:// target for HTTP/1.1 servers", e.Err)
 	}
 	return e
 }

@@ -25,6 +25,9 @@ var (
 	ErrConnLimit = errors.New("no free connection to the target (max_conns reached)")
 	// ErrBodyTimeout: the client stopped sending its body (408).
 	ErrBodyTimeout = errors.New("the client stopped sending the request body")
+	// ErrUpgradeH2C: a protocol upgrade (WebSocket) was asked of an h2c
+	// upstream; HTTP/2 has no Upgrade, so it cannot be passed on (502).
+	ErrUpgradeH2C = errors.New("cannot pass a protocol upgrade (WebSocket) to h2c targets, which speak HTTP/2 only; use http:// or https:// targets for this route")
 )
 
 // NoHealthyError says an upstream had no target to try (503).
@@ -115,10 +118,11 @@ func (f *Funnel) write(w http.ResponseWriter, r *http.Request, status int) {
 			delete(h, k)
 		}
 	}
-	msg := messages[status]
-	if msg == "" {
-		msg = strings.ToLower(http.StatusText(status))
+	if ct, ok := grpcContentType(r.Header); ok {
+		writeGRPC(w, ct, status, messageOf(status))
+		return
 	}
+	msg := messageOf(status)
 	var body string
 	if wantsJSON(r.Header["Accept"]) {
 		h["Content-Type"] = []string{"application/json"}
@@ -134,6 +138,14 @@ func (f *Funnel) write(w http.ResponseWriter, r *http.Request, status int) {
 	if r.Method != http.MethodHead {
 		_, _ = w.Write([]byte(body))
 	}
+}
+
+// messageOf is the text an error response carries for status.
+func messageOf(status int) string {
+	if msg := messages[status]; msg != "" {
+		return msg
+	}
+	return strings.ToLower(http.StatusText(status))
 }
 
 func wantsJSON(accept []string) bool {

@@ -39,8 +39,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	info := InfoFrom(r.Context())
 	info.Upstream = h.Pool.Name
 	up := upgradeOf(r)
+	if up != "" && h.Pool.Scheme == upstream.SchemeH2C {
+		h.Funnel.Fail(w, r, fmt.Errorf("upstream %s: %w", h.Pool.Name, ErrUpgradeH2C))
+		return
+	}
 	body := &bodyGuard{rc: r.Body}
 	out := h.outbound(r, info, up, body)
+	if out.Body != nil && r.ProtoMajor == 1 {
+		// Let the target answer while the client is still sending, as
+		// HTTP/2 always allows: without this net/http would discard (or
+		// refuse) the rest of the body once the response header is out.
+		_ = http.NewResponseController(w).EnableFullDuplex()
+	}
 	a := &attempt{h: h, c: upstream.Choice{Req: r, ClientIP: info.ClientIP}}
 	h.Pool.Request()
 	if err := h.forward(w, out, a, info, body); err != nil {

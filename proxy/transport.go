@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -32,13 +33,29 @@ type TransportOptions struct {
 	// it. 0 means no limit.
 	SendTimeout time.Duration
 	ReadTimeout time.Duration
+	// Scheme is the targets' protocol: upstream.SchemeHTTP ("" too),
+	// SchemeHTTPS (HTTP/2 or HTTP/1.1 by ALPN; upgrades always HTTP/1.1)
+	// or SchemeH2C (HTTP/2 without TLS, with prior knowledge).
+	Scheme string
+	// TLS configures connections to https targets. Nil means the system
+	// roots and each target's host as SNI. It is data (file contents, not
+	// a *tls.Config), so options compare equal across reloads while the
+	// files are unchanged.
+	TLS *upstream.TLS
 }
 
-// HTTPForwarder is the Forwarder built on net/http's Transport: HTTP/1.1
-// to targets with a keep-alive pool per target. Safe for concurrent use.
+// HTTPForwarder is the Forwarder built on net/http's Transport, with a
+// keep-alive pool per target: HTTP/1.1 to http targets, HTTP/2 (or
+// HTTP/1.1) over TLS to https targets, HTTP/2 to h2c targets. Safe for
+// concurrent use.
 type HTTPForwarder struct {
 	transport *http.Transport
 	opts      TransportOptions
+	scheme    string // URL scheme of outbound requests
+	// setupErr is why the TLS settings could not be applied; every
+	// request then fails with it. LoadTLS has checked them, so it is
+	// normally nil.
+	setupErr error
 	// Upgrades tracks upgraded connections so shutdown can close them.
 	// Nil means untracked.
 	Upgrades *Upgrades
@@ -46,6 +63,14 @@ type HTTPForwarder struct {
 
 // NewHTTPForwarder returns a forwarder with its own connection pool.
 func NewHTTPForwarder(o TransportOptions, ups *Upgrades) *HTTPForwarder {
+	f := &HTTPForwarder{opts: o, scheme: upstream.RequestScheme(o.Scheme), Upgrades: ups}
+	if f.scheme == "" {
+		f.scheme = upstream.SchemeHTTP
+	}
+	var tc *tls.Config
+	if o.Scheme == upstream.SchemeHTTPS {
+		tc, f.setupErr = o.TLS.ClientConfig()
+	}
 	d := &net.Dialer{Timeout: o.DialTimeout, KeepAlive: 30 * time.Second}
 	t := &http.Transport{
 		Proxy:                  nil, // never send upstream traffic through an environment proxy
@@ -60,8 +85,17 @@ func NewHTTPForwarder(o TransportOptions, ups *Upgrades) *HTTPForwarder {
 		MaxResponseHeaderBytes: 1 << 20,
 		WriteBufferSize:        32 << 10,
 		ReadBufferSize:         32 << 10,
+		TLSHandshakeTimeout:    o.DialTimeout,
+		HTTP2: &http.HTTP2Config{
+			// Find a dead HTTP/2 connection (and the streams on it)
+			// without waiting for TCP to notice.
+			SendPingTimeout: 30 * time.Second,
+			PingTimeout:     15 * time.Second,
+		},
 	}
-	return &HTTPForwarder{transport: t, opts: o, Upgrades: ups}
+	upstream.SetProtocols(t, o.Scheme, tc)
+	f.transport = t
+	return f
 }
 
 // Close drops idle pooled connections. In-flight requests are unaffected.
@@ -99,7 +133,10 @@ func (e *stallError) Is(target error) bool {
 
 // Forward implements Forwarder.
 func (f *HTTPForwarder) Forward(w http.ResponseWriter, out *http.Request, t *upstream.Target, edit ResponseEditor) error {
-	out.URL.Scheme = t.URL.Scheme
+	if f.setupErr != nil {
+		return &Error{Phase: PhaseConnect, Target: t.Name, Err: f.setupErr}
+	}
+	out.URL.Scheme = f.scheme
 	out.URL.Host = t.Addr
 	parent := out.Context()
 	ctx, cancel := context.WithCancelCause(parent)
@@ -114,7 +151,7 @@ func (f *HTTPForwarder) Forward(w http.ResponseWriter, out *http.Request, t *ups
 
 	res, err := f.transport.RoundTrip(out)
 	if err != nil {
-		return classify(err, parent, ctx, t.Name)
+		return f.explain(classify(err, parent, ctx, t.Name))
 	}
 	if res.StatusCode == http.StatusSwitchingProtocols {
 		wd.stop() // the tunnel has its own idle limit
@@ -195,7 +232,7 @@ func (b *progressBody) Read(p []byte) (int, error) {
 		b.wd.progress()
 	}
 	if err == io.EOF {
-		b.wd.arm(stallRead, 0)
+		b.wd.disarmIf(stallSend)
 	}
 	return n, err
 }
@@ -219,11 +256,15 @@ func isEventStream(h http.Header) bool {
 }
 
 // announceTrailers declares the trailer names the upstream announced, so
-// they can be sent after the body.
+// they can be sent after the body. An HTTP/2 target may send a length
+// with trailers; it is dropped, since HTTP/1.1 carries trailers only in a
+// chunked body. (Trailers a target did not announce still reach HTTP/2
+// and HTTP/3 clients, and HTTP/1.1 clients of a body without a length.)
 func announceTrailers(h http.Header, tr http.Header) {
 	if len(tr) == 0 {
 		return
 	}
+	delete(h, "Content-Length")
 	names := make([]string, 0, len(tr))
 	for k := range tr {
 		names = append(names, k)

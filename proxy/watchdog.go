@@ -41,6 +41,17 @@ func (w *watchdog) arm(phase int32, d time.Duration) {
 	}
 }
 
+// disarmIf disarms the watchdog if phase is still the current one: the
+// request body's end ends the send phase, but must not end a read phase
+// that began while the body was still streaming (full duplex).
+func (w *watchdog) disarmIf(phase int32) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.phase.Load() == phase {
+		w.limit.Store(0)
+	}
+}
+
 // progress records that bytes moved in the current phase.
 func (w *watchdog) progress() { w.last.Store(time.Now().UnixNano()) }
 

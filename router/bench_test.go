@@ -13,6 +13,7 @@ func smallRules() []Rule[string] {
 		{Prefix: "/api", Value: "api"},
 		{Prefix: "/api/v2", Value: "api-v2"},
 		{Prefix: "/api", Methods: []string{"POST"}, Headers: []Header{{"X-Canary", "1"}}, Value: "canary"},
+		{Prefix: "/api", Cond: isTLS, Value: "api-tls"},
 		{Prefix: "/assets", Value: "static"},
 		{Hosts: []string{"admin.example.com"}, Prefix: "/", Value: "admin"},
 		{Hosts: []string{"*.tenants.example.com"}, Prefix: "/", Value: "tenant"},
@@ -42,23 +43,25 @@ func largeRules() []Rule[string] {
 
 // allocCases are requests exercising every path through Match.
 var allocCases = []req{
-	{"example.com", "/api/users/42", "GET", nil},
-	{"EXAMPLE.com:8080", "/api/v2/x", "GET", nil},
-	{"admin.example.com", "/", "GET", nil},
-	{"a.b.tenants.example.com", "/x", "GET", nil},
-	{"A.B.TENANTS.EXAMPLE.COM", "/x", "GET", nil},
-	{"[::1]:8080", "/assets/app.js", "GET", nil},
-	{"example.com", "/api/x", "POST", http.Header{"X-Canary": {"1"}}},
-	{longHost("example.com"), "/apiary", "GET", nil},
+	{host: "example.com", path: "/api/users/42"},
+	{host: "EXAMPLE.com:8080", path: "/api/v2/x"},
+	{host: "admin.example.com", path: "/"},
+	{host: "a.b.tenants.example.com", path: "/x"},
+	{host: "A.B.TENANTS.EXAMPLE.COM", path: "/x"},
+	{host: "[::1]:8080", path: "/assets/app.js"},
+	{host: "example.com", path: "/api/x", method: "POST", header: http.Header{"X-Canary": {"1"}}},
+	{host: "example.com", path: "/api/x", tls: true},
+	{host: longHost("example.com"), path: "/apiary"},
 }
 
 func TestMatchDoesNotAllocate(t *testing.T) {
 	for name, rules := range map[string][]Rule[string]{"small": smallRules(), "large": largeRules()} {
 		r := mustNew(t, rules)
-		cases := append(allocCases, req{"x.zone50.example.com", "/api/v2/users/7", "GET", nil},
-			req{"SVC42.EXAMPLE.COM", "/orders/1", "POST", nil})
+		cases := append(allocCases, req{host: "x.zone50.example.com", path: "/api/v2/users/7", method: "GET"},
+			req{host: "SVC42.EXAMPLE.COM", path: "/orders/1", method: "POST"})
 		for _, q := range cases {
-			if n := testing.AllocsPerRun(100, func() { r.Match(q.host, q.path, q.method, q.header) }); n != 0 {
+			hr := q.request()
+			if n := testing.AllocsPerRun(100, func() { r.Match(q.host, q.path, hr) }); n != 0 {
 				t.Errorf("%s: Match(%.40q, %q) allocates %v times", name, q.host, q.path, n)
 			}
 		}
@@ -82,17 +85,19 @@ func BenchmarkMatch(b *testing.B) {
 		name string
 		q    req
 	}{
-		{"api", req{"example.com", "/api/users/42", "GET", nil}},
-		{"root", req{"example.com", "/index.html", "GET", nil}},
-		{"exact-host", req{"admin.example.com", "/users", "GET", nil}},
-		{"wildcard", req{"acme.tenants.example.com:443", "/dashboard", "GET", nil}},
-		{"upper-case", req{"WWW.Example.COM", "/api/v2/x", "GET", nil}},
-		{"header", req{"example.com", "/api/x", "POST", http.Header{"X-Canary": {"1"}}}},
+		{"api", req{host: "example.com", path: "/api/users/42", method: "GET"}},
+		{"root", req{host: "example.com", path: "/index.html", method: "GET"}},
+		{"exact-host", req{host: "admin.example.com", path: "/users", method: "GET"}},
+		{"wildcard", req{host: "acme.tenants.example.com:443", path: "/dashboard", method: "GET"}},
+		{"upper-case", req{host: "WWW.Example.COM", path: "/api/v2/x", method: "GET"}},
+		{"header", req{host: "example.com", path: "/api/x", method: "POST", header: http.Header{"X-Canary": {"1"}}}},
+		{"cond", req{host: "example.com", path: "/api/x", method: "GET", tls: true}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
+			hr := bc.q.request()
 			b.ReportAllocs()
 			for b.Loop() {
-				r.Match(bc.q.host, bc.q.path, bc.q.method, bc.q.header)
+				r.Match(bc.q.host, bc.q.path, hr)
 			}
 		})
 	}
@@ -107,13 +112,14 @@ func BenchmarkMatchLarge(b *testing.B) {
 		if h%10 == 0 {
 			host = fmt.Sprintf("x.zone%02d.example.com", h)
 		}
-		reqs = append(reqs, req{host, paths[h%len(paths)], "GET", nil})
+		reqs = append(reqs, req{host: host, path: paths[h%len(paths)], method: "GET"})
 	}
+	hr := &http.Request{Method: "GET"}
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
 		q := &reqs[i%len(reqs)]
-		r.Match(q.host, q.path, q.method, q.header)
+		r.Match(q.host, q.path, hr)
 		i++
 	}
 }

@@ -1,6 +1,7 @@
-// Package router picks the rule for a request from its host, path, method
-// and headers. A Router is built once per configuration by New, is
-// immutable afterwards, and Match does not allocate.
+// Package router picks the rule for a request from its host, path, method,
+// headers and any further condition a rule carries. A Router is built once
+// per configuration by New, is immutable afterwards, and Match does not
+// allocate.
 //
 // # Hosts
 //
@@ -34,7 +35,9 @@
 // must match: its Name is compared in canonical form (as http.Header keys
 // are), and the request must carry that header with a value exactly equal
 // to Value, or with any value when Value is "*". Only whole header values
-// are compared; a comma-separated list is not split.
+// are compared; a comma-separated list is not split. Cond, when set, is a
+// condition of the caller's own (such as a TLS fact), asked last, only of a
+// rule whose every other condition matched.
 //
 // # Precedence
 //
@@ -48,12 +51,12 @@
 //  3. the rules without Hosts.
 //
 // The first group that has a matching rule decides; a group in which no
-// rule matches the path, method and headers is passed over for the next.
+// rule matches the path and conditions is passed over for the next.
 // Within a group, the rules whose prefix matches the path are tried from
 // the longest prefix to the shortest; among rules with the same prefix, a
 // rule with more conditions comes first, counting one for a non-empty
-// Methods list and one per Header; remaining ties go by position in the
-// slice given to New, earlier first. The first rule whose method and
-// headers also match wins. This order is total, so the result never
+// Methods list, one per Header and one for a Cond; remaining ties go by
+// position in the slice given to New, earlier first. The first rule whose
+// conditions also match wins. This order is total, so the result never
 // depends on map order or on anything but the rules and the request.
 package router

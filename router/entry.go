@@ -13,7 +13,9 @@ import (
 type entry[V any] struct {
 	methods []string
 	headers []Header // names in canonical form
-	// conds counts the conditions: one for methods, one per header.
+	cond    func(*http.Request) bool
+	// conds counts the conditions: one for methods, one per header, one
+	// for cond.
 	conds int
 	// index is the rule's position in the slice given to New.
 	index int
@@ -23,7 +25,7 @@ type entry[V any] struct {
 // newEntry validates the method and header conditions of rule and copies
 // them into an entry.
 func newEntry[V any](index int, rule Rule[V]) (entry[V], error) {
-	e := entry[V]{methods: slices.Clone(rule.Methods), index: index, value: rule.Value}
+	e := entry[V]{methods: slices.Clone(rule.Methods), cond: rule.Cond, index: index, value: rule.Value}
 	if slices.Contains(e.methods, "") {
 		return e, errors.New("empty method")
 	}
@@ -37,22 +39,26 @@ func newEntry[V any](index int, rule Rule[V]) (entry[V], error) {
 		e.headers = append(e.headers, Header{http.CanonicalHeaderKey(h.Name), h.Value})
 		e.conds++
 	}
+	if e.cond != nil {
+		e.conds++
+	}
 	return e, nil
 }
 
-// admits reports whether q meets e's method and header conditions.
+// admits reports whether q meets e's method, header and Cond conditions,
+// checked in that order so that Cond, which may do real work, runs last.
 func (e *entry[V]) admits(q *request) bool {
-	if len(e.methods) > 0 && !slices.Contains(e.methods, q.method) {
+	if len(e.methods) > 0 && !slices.Contains(e.methods, q.r.Method) {
 		return false
 	}
 	for _, want := range e.headers {
-		values := q.header[want.Name]
+		values := q.r.Header[want.Name]
 		if want.Value == "*" && len(values) == 0 ||
 			want.Value != "*" && !slices.Contains(values, want.Value) {
 			return false
 		}
 	}
-	return true
+	return e.cond == nil || e.cond(q.r)
 }
 
 // before reports whether e is tried before f when both have the same

@@ -15,11 +15,13 @@ var (
 	propPrefixes = []string{"/", "/api", "/api/", "/api/v2", "/api/v2/users", "/assets", "/api%2Fv2", "/a"}
 	propMethods  = [][]string{nil, nil, {"GET"}, {"POST"}, {"GET", "POST"}}
 	propHeaders  = [][]Header{nil, nil, {{"X-A", "1"}}, {{"x-a", "*"}}, {{"X-B", "2"}}, {{"X-A", "1"}, {"X-B", "*"}}}
+	propConds    = []func(*http.Request) bool{nil, nil, isTLS}
 
 	propReqHosts   = []string{"a.example.com", "x.a.example.com", "b.example.com", "example.com", "c.example.com", "other.org", "A.Example.COM:80"}
 	propReqPaths   = []string{"/", "/api", "/api/", "/api/v2", "/api/v2/users/1", "/apiary", "/assets/x", "/api%2Fv2/x", "/a/b", "/b"}
 	propReqMethods = []string{"GET", "POST", "DELETE"}
 	propReqHeaders = []http.Header{nil, {"X-A": {"1"}}, {"X-A": {"2"}}, {"X-A": {"1"}, "X-B": {"2"}}, {"X-B": {"2"}}}
+	propReqTLS     = []bool{false, true}
 )
 
 // randomRules returns n rules drawn from the pools above. With unique set,
@@ -33,6 +35,7 @@ func randomRules(r *rand.Rand, n int, unique bool) []Rule[string] {
 			Prefix:  propPrefixes[r.IntN(len(propPrefixes))],
 			Methods: propMethods[r.IntN(len(propMethods))],
 			Headers: propHeaders[r.IntN(len(propHeaders))],
+			Cond:    propConds[r.IntN(len(propConds))],
 			Value:   fmt.Sprintf("r%d", len(rules)),
 		}
 		if h := propHosts[r.IntN(len(propHosts))]; h != "" {
@@ -53,6 +56,9 @@ func conditions(rule Rule[string]) int {
 	if len(rule.Methods) > 0 {
 		n++
 	}
+	if rule.Cond != nil {
+		n++
+	}
 	return n
 }
 
@@ -62,7 +68,9 @@ func eachRequest(f func(req)) {
 		for _, p := range propReqPaths {
 			for _, m := range propReqMethods {
 				for _, hd := range propReqHeaders {
-					f(req{h, p, m, hd})
+					for _, tls := range propReqTLS {
+						f(req{h, p, m, hd, tls})
+					}
 				}
 			}
 		}
@@ -152,5 +160,5 @@ func refAdmits(rule Rule[string], q req) bool {
 			return false
 		}
 	}
-	return true
+	return rule.Cond == nil || rule.Cond(q.request())
 }

@@ -22,6 +22,11 @@ type Rule[V any] struct {
 	Methods []string
 	// Headers must all be present with the given values.
 	Headers []Header
+	// Cond, if not nil, is one more condition, for anything the fields
+	// above cannot say (package runtime uses it for TLS facts). It is
+	// called only when everything else about the rule matched, may be
+	// called concurrently, and must not modify the request.
+	Cond func(*http.Request) bool
 	// Value is what Match returns when this rule wins.
 	Value V
 }
@@ -98,13 +103,15 @@ func (r *Router[V]) add(index int, rule Rule[V]) error {
 	return nil
 }
 
-// Match returns the Value of the rule that wins for a request, and whether
-// any rule matched. host is the request's Host as received (port, case and
-// trailing dot allowed); path is its normalized path (urlpath.Normalize);
-// h is its header, with keys in canonical form as net/http provides, and
-// may be nil. Match does not allocate and is safe for concurrent use.
-func (r *Router[V]) Match(host, path, method string, h http.Header) (v V, ok bool) {
-	q := request{path: path, method: method, header: h}
+// Match returns the Value of the rule that wins for request r, and
+// whether any rule matched. host is the request's Host as received (port,
+// case and trailing dot allowed); path is its normalized path
+// (urlpath.Normalize). The method, the header (keys in canonical form, as
+// net/http provides them) and whatever Cond functions look at are read
+// from r, which must not be nil. Match does not allocate (beyond what Cond
+// functions do) and is safe for concurrent use.
+func (r *Router[V]) Match(host, path string, req *http.Request) (v V, ok bool) {
+	q := request{path: path, r: req}
 	var e *entry[V]
 	switch name := hostname(host); {
 	case len(name) > maxHostLen:
@@ -145,8 +152,8 @@ func matchHost[V any, S string | []byte](r *Router[V], name S, q *request) *entr
 // request is what Match was asked about, passed down by pointer so the
 // trie walk does not copy it per level.
 type request struct {
-	path, method string
-	header       http.Header
+	path string
+	r    *http.Request
 }
 
 // compile validates rule and returns its trie entry and the segments of its

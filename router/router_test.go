@@ -1,17 +1,33 @@
 package router
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 )
 
 // req is one request in a table test. An empty host means "example.com",
-// an empty method "GET".
+// an empty method "GET". tls marks a request that came over TLS.
 type req struct {
 	host, path, method string
 	header             http.Header
+	tls                bool
+}
+
+// request returns the *http.Request Match reads q's method, header and
+// TLS state from.
+func (q req) request() *http.Request {
+	r := &http.Request{Method: q.method, Header: q.header}
+	if r.Method == "" {
+		r.Method = "GET"
+	}
+	if q.tls {
+		r.TLS = &tls.ConnectionState{}
+	}
+	return r
 }
 
 type matchCase struct {
@@ -46,10 +62,7 @@ func match(r *Router[string], q req) string {
 	if q.host == "" {
 		q.host = "example.com"
 	}
-	if q.method == "" {
-		q.method = "GET"
-	}
-	v, ok := r.Match(q.host, q.path, q.method, q.header)
+	v, ok := r.Match(q.host, q.path, q.request())
 	if ok && v == "" {
 		return "<empty value>"
 	}
@@ -102,7 +115,7 @@ func TestNoRootRule(t *testing.T) {
 
 func TestEmptyRouter(t *testing.T) {
 	r := mustNew(t, nil)
-	if v, ok := r.Match("example.com", "/", "GET", nil); ok {
+	if v, ok := r.Match("example.com", "/", &http.Request{Method: "GET"}); ok {
 		t.Fatalf("empty router matched %q", v)
 	}
 }
@@ -215,6 +228,50 @@ func TestConditions(t *testing.T) {
 	})
 }
 
+func isTLS(r *http.Request) bool { return r.TLS != nil }
+
+func TestCond(t *testing.T) {
+	r := mustNew(t, []Rule[string]{
+		{Prefix: "/api", Value: "api"},
+		{Prefix: "/api", Cond: isTLS, Value: "api-tls"},
+		{Prefix: "/api", Methods: []string{"PUT"}, Value: "api-put"},
+		{Prefix: "/api", Methods: []string{"POST"}, Cond: isTLS, Value: "api-post-tls"},
+		{Prefix: "/api/v2", Value: "v2"},
+		{Hosts: []string{"tls.example.com"}, Prefix: "/", Cond: isTLS, Value: "tls-host"},
+	})
+	runMatches(t, r, []matchCase{
+		{"plain", req{path: "/api/x"}, "api"},
+		{"cond", req{path: "/api/x", tls: true}, "api-tls"},
+		{"cond counts as a condition: tie goes to file order", req{path: "/api/x", method: "PUT", tls: true}, "api-tls"},
+		{"method without cond", req{path: "/api/x", method: "PUT"}, "api-put"},
+		{"method and cond beat one condition", req{path: "/api/x", method: "POST", tls: true}, "api-post-tls"},
+		{"cond fails: fewer conditions", req{path: "/api/x", method: "POST"}, "api"},
+		{"longer prefix beats cond", req{path: "/api/v2/x", tls: true}, "v2"},
+		{"host group passed over when cond fails", req{host: "tls.example.com", path: "/api"}, "api"},
+		{"host group with cond", req{host: "tls.example.com", path: "/api", tls: true}, "tls-host"},
+	})
+}
+
+// TestCondAskedLast checks that Cond runs only for a rule whose host,
+// path, method and headers matched, once per such rule.
+func TestCondAskedLast(t *testing.T) {
+	var asked []string
+	cond := func(name string) func(*http.Request) bool {
+		return func(*http.Request) bool { asked = append(asked, name); return false }
+	}
+	r := mustNew(t, []Rule[string]{
+		{Prefix: "/", Value: "root"},
+		{Prefix: "/a", Cond: cond("a"), Value: "a"},
+		{Prefix: "/a", Methods: []string{"POST"}, Cond: cond("a-post"), Value: "a-post"},
+		{Prefix: "/a", Headers: []Header{{"X-A", "*"}}, Cond: cond("a-header"), Value: "a-header"},
+		{Prefix: "/b", Cond: cond("b"), Value: "b"},
+		{Hosts: []string{"other.example"}, Prefix: "/", Cond: cond("other"), Value: "other"},
+	})
+	if got := match(r, req{path: "/a/x"}); got != "root" || !slices.Equal(asked, []string{"a"}) {
+		t.Errorf("got %q, asked %q; want root, [a]", got, asked)
+	}
+}
+
 func TestTieBreakFileOrder(t *testing.T) {
 	a := Rule[string]{Prefix: "/x", Methods: []string{"GET"}, Value: "a"}
 	b := Rule[string]{Prefix: "/x/", Headers: []Header{{"Accept", "*"}}, Value: "b"}
@@ -284,7 +341,7 @@ func TestConcurrentMatch(t *testing.T) {
 		wg.Go(func() {
 			for i := range 1000 {
 				host := fmt.Sprintf("SVC%02d.example.com", (g*31+i)%100)
-				if _, ok := r.Match(host, "/api/v1/x", "GET", nil); !ok && (g*31+i)%10 != 0 {
+				if _, ok := r.Match(host, "/api/v1/x", &http.Request{Method: "GET"}); !ok && (g*31+i)%10 != 0 {
 					t.Errorf("%s: no match", host)
 					return
 				}

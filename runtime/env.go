@@ -5,7 +5,9 @@ import (
 	"reflect"
 	"sync"
 
+	"github.com/gatehouse-proxy/gatehouse/acme"
 	"github.com/gatehouse-proxy/gatehouse/proxy"
+	"github.com/gatehouse-proxy/gatehouse/tlsx"
 	"github.com/gatehouse-proxy/gatehouse/upstream"
 )
 
@@ -21,6 +23,8 @@ type Env struct {
 
 	Store    *upstream.Store
 	Upgrades *proxy.Upgrades
+	// TLS owns the certificates TLS listeners serve, across reloads.
+	TLS *tlsx.Manager
 
 	mu         sync.Mutex
 	forwarders map[string]*forwarderEntry // by upstream name
@@ -42,6 +46,7 @@ func NewEnv(log, access *slog.Logger) *Env {
 		Access:     access,
 		Store:      upstream.NewStore(),
 		Upgrades:   proxy.NewUpgrades(),
+		TLS:        tlsx.NewManager(log, acme.NewManager(log)),
 		forwarders: make(map[string]*forwarderEntry),
 	}
 }

@@ -23,11 +23,16 @@ func (rt *Runtime) compileRoutes() error {
 		if err != nil {
 			return fmt.Errorf("route %q: %w", rc.Name, err)
 		}
+		cond, err := tlsCond(rc.Match.TLS)
+		if err != nil {
+			return fmt.Errorf("route %q: %w", rc.Name, err)
+		}
 		rules = append(rules, router.Rule[*route]{
 			Hosts:   rc.Match.Host,
 			Prefix:  rc.Match.Path,
 			Methods: rc.Match.Methods,
 			Headers: headerConds(rc.Match.Headers),
+			Cond:    cond,
 			Value:   r,
 		})
 	}
@@ -54,7 +59,9 @@ func headerConds(m map[string]string) []router.Header {
 	return hs
 }
 
-// compileRoute builds one route's action wrapped in its middleware.
+// compileRoute builds one route's action wrapped in its middleware: from
+// the outside in, client_auth, response_headers, then for proxied routes
+// the client certificate header.
 func (rt *Runtime) compileRoute(rc *config.Route) (*route, error) {
 	rewrite := compileRewrite(rc.Rewrite)
 	var h http.Handler
@@ -65,6 +72,9 @@ func (rt *Runtime) compileRoute(rc *config.Route) (*route, error) {
 			return nil, err
 		}
 		h = ph
+		if name := rt.Config.Forwarding.ClientCertHeader; name != "" {
+			h = certHeader(textproto.CanonicalMIMEHeaderKey(name))(h)
+		}
 	case rc.Static != nil:
 		sh, err := static.New(static.Options{
 			Root:         rc.Static.Root,
@@ -89,7 +99,18 @@ func (rt *Runtime) compileRoute(rc *config.Route) (*route, error) {
 	default:
 		return nil, fmt.Errorf("route has no action")
 	}
-	h = headers.Response(headers.Compile(rc.ResponseHeaders))(h)
+	resp, err := headers.Compile(rc.ResponseHeaders, headerFacts)
+	if err != nil {
+		return nil, fmt.Errorf("response_headers: %w", err)
+	}
+	h = headers.Response(resp)(h)
+	if rc.ClientAuth != nil {
+		auth, err := rt.clientAuth(rc.Name, rc.ClientAuth)
+		if err != nil {
+			return nil, err
+		}
+		h = auth(h)
+	}
 	maxBody := rt.maxBody
 	if rc.MaxBodyBytes != nil {
 		maxBody = int64(*rc.MaxBodyBytes)
@@ -109,6 +130,10 @@ func (rt *Runtime) proxyHandler(rc *config.Route, rewrite func(string) string) (
 	} else if !ok {
 		return nil, fmt.Errorf("unknown upstream %q", rc.Upstream)
 	}
+	req, err := headers.Compile(rc.RequestHeaders, headerFacts)
+	if err != nil {
+		return nil, fmt.Errorf("request_headers: %w", err)
+	}
 	return &proxy.Handler{
 		Pool:           pe.pool,
 		Forwarder:      pe.fwd,
@@ -116,7 +141,7 @@ func (rt *Runtime) proxyHandler(rc *config.Route, rewrite func(string) string) (
 		Funnel:         rt.funnel,
 		Rewrite:        rewrite,
 		HostHeader:     rc.HostHeader,
-		RequestHeaders: headers.Compile(rc.RequestHeaders),
+		RequestHeaders: req,
 	}, nil
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/gatehouse-proxy/gatehouse/config"
 	"github.com/gatehouse-proxy/gatehouse/proxy"
 	"github.com/gatehouse-proxy/gatehouse/router"
+	"github.com/gatehouse-proxy/gatehouse/tlsx"
 	"github.com/gatehouse-proxy/gatehouse/upstream"
 	"github.com/gatehouse-proxy/gatehouse/urlpath"
 )
@@ -35,6 +36,9 @@ type Runtime struct {
 	forwarding *proxy.Forwarding
 	ridHeader  string
 	maxBody    int64
+
+	certs *tlsx.Plan // the certificates; served once the runtime starts
+	hsts  *hsts      // nil when no policy
 
 	router  *router.Router[*route]
 	def     *route
@@ -78,6 +82,12 @@ func Compile(cfg *config.Config, env *Env) (*Runtime, error) {
 		PassProxyAuthorization: cfg.Forwarding.PassProxyAuthorization,
 		UnderscoresInHeaders:   cfg.Forwarding.UnderscoresInHeaders,
 	}
+	certs, err := env.TLS.Prepare(&cfg.TLS, "")
+	if err != nil {
+		return nil, err
+	}
+	rt.certs = certs
+	rt.hsts = compileHSTS(cfg.TLS.HSTS)
 	for name, u := range cfg.Upstreams {
 		if err := rt.addPool(name, u); err != nil {
 			rt.close()
@@ -118,6 +128,7 @@ func (rt *Runtime) Start() {
 		p.pool.Start(ctx)
 	}
 	rt.env.adopt(rt)
+	rt.env.TLS.Use(rt.certs)
 }
 
 // Stop ends background work. Requests in flight keep being served; files
@@ -154,6 +165,15 @@ func (rt *Runtime) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // r is already a copy owned by this request.
 func (rt *Runtime) dispatch(w http.ResponseWriter, r *http.Request) {
 	info := proxy.InfoFrom(r.Context())
+	if r.TLS == nil {
+		if rt.plainHTTP(w, r, info) {
+			return
+		}
+	} else if rt.hsts != nil {
+		if v := rt.hsts.value(hostOnly(r.Host)); v != "" {
+			w.Header()["Strict-Transport-Security"] = []string{v}
+		}
+	}
 	if r.Method == http.MethodConnect {
 		// Not a forward proxy: net/http parses "CONNECT /path" like any
 		// request, and it must not be routed to a target as a tunnel.
@@ -167,7 +187,7 @@ func (rt *Runtime) dispatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	info.Path = p
-	rte, ok := rt.router.Match(r.Host, p, r.Method, r.Header)
+	rte, ok := rt.router.Match(r.Host, p, r)
 	if !ok {
 		if rt.def == nil {
 			rt.funnel.Fail(w, r, proxy.ErrNoRoute)

@@ -28,6 +28,7 @@ type Server struct {
 
 	mu        sync.Mutex
 	listeners map[string]*listener // by configured address
+	httpsPort atomic.Pointer[string]
 	// retired servers were replaced or removed by a reload; they take no
 	// new connections but may still be serving open ones.
 	retired  map[*http.Server]struct{}
@@ -36,11 +37,13 @@ type Server struct {
 	closed   bool
 }
 
-// listener is one socket and the http.Server currently serving it.
+// listener is one socket and the http.Server currently serving it, and
+// for HTTP/3 a UDP socket with its server.
 type listener struct {
-	cfg  config.Listener
+	plan *plan
 	sock *socket
 	srv  *http.Server
+	h3   *h3 // nil without HTTP/3
 }
 
 // New returns a Server with no listeners; call Apply.
@@ -82,6 +85,10 @@ func (s *Server) Apply(cfg *config.Config) error {
 	if s.closed {
 		return errors.New("server is shut down")
 	}
+	plans, err := s.prepare(cfg.Listeners)
+	if err != nil {
+		return err
+	}
 	rt, err := runtime.Compile(cfg, s.env)
 	if err != nil {
 		return err
@@ -96,52 +103,89 @@ func (s *Server) Apply(cfg *config.Config) error {
 	if old := s.rt.Swap(rt); old != nil {
 		old.Stop(drain)
 	}
-	s.reconcile(cfg.Listeners, opened, drain)
+	s.reconcile(cfg.Listeners, plans, opened, drain)
 	s.env.Log.Info("configuration applied", "file", cfg.File(), "listeners", len(cfg.Listeners),
 		"routes", len(cfg.Routes), "upstreams", len(cfg.Upstreams))
 	return nil
 }
 
-// openNew binds the addresses not yet listened on. On failure it closes
-// what it opened, so a bad reload leaves no stray sockets.
-func (s *Server) openNew(ls []config.Listener) (map[string]*socket, error) {
-	opened := make(map[string]*socket)
-	for _, lc := range ls {
-		if _, ok := s.listeners[lc.Address]; ok {
-			continue
-		}
-		ln, err := net.Listen("tcp", lc.Address)
-		if err != nil {
-			for _, sk := range opened {
-				sk.ln.Close()
-			}
-			return nil, fmt.Errorf("listener %q: %w", lc.Name, err)
-		}
-		opened[lc.Address] = newSocket(ln)
+// opened holds the sockets a reload binds before it commits.
+type opened struct {
+	tcp map[string]*socket
+	h3  map[string]*h3
+}
+
+func (o *opened) close() {
+	for _, sk := range o.tcp {
+		sk.ln.Close()
 	}
-	return opened, nil
+	for _, h := range o.h3 {
+		h.udp.Close()
+	}
+}
+
+// openNew binds the addresses not yet listened on, and UDP for listeners
+// that newly serve HTTP/3. On failure it closes what it opened, so a bad
+// reload leaves no stray sockets.
+func (s *Server) openNew(ls []config.Listener) (*opened, error) {
+	o := &opened{tcp: map[string]*socket{}, h3: map[string]*h3{}}
+	for _, lc := range ls {
+		l, ok := s.listeners[lc.Address]
+		var addr net.Addr
+		if ok {
+			addr = l.sock.ln.Addr()
+		} else {
+			ln, err := net.Listen("tcp", lc.Address)
+			if err != nil {
+				o.close()
+				return nil, fmt.Errorf("listener %q: %w", lc.Name, err)
+			}
+			o.tcp[lc.Address] = newSocket(ln)
+			addr = ln.Addr()
+		}
+		if lc.HTTP3 && lc.TLS != nil && (!ok || l.h3 == nil) {
+			h, err := listenH3(addr)
+			if err != nil {
+				o.close()
+				return nil, listenerError(lc, err)
+			}
+			o.h3[lc.Address] = h
+		}
+	}
+	return o, nil
+}
+
+func listenerError(lc config.Listener, err error) error {
+	return fmt.Errorf("listener %q: %w", lc.Name, err)
 }
 
 // reconcile starts servers on new sockets, replaces servers whose settings
 // changed, and retires listeners no longer configured.
-func (s *Server) reconcile(ls []config.Listener, opened map[string]*socket, drain time.Duration) {
+func (s *Server) reconcile(ls []config.Listener, plans map[string]*plan, o *opened, drain time.Duration) {
 	keep := make(map[string]bool, len(ls))
 	for _, lc := range ls {
 		keep[lc.Address] = true
-		if sk, ok := opened[lc.Address]; ok {
-			l := &listener{cfg: lc, sock: sk}
-			l.srv = s.serve(sk, lc)
-			go sk.acceptLoop(s.env.Log)
+		p := plans[lc.Address]
+		if sk, ok := o.tcp[lc.Address]; ok {
+			l := &listener{plan: p, sock: sk}
 			s.listeners[lc.Address] = l
-			s.env.Log.Info("listening", "listener", lc.Name, "address", sk.ln.Addr().String())
+			l.srv = s.serve(l, o.h3[lc.Address])
+			go sk.acceptLoop(s.env.Log)
+			s.env.Log.Info("listening", "listener", lc.Name, "address", sk.ln.Addr().String(),
+				"tls", lc.TLS != nil, "http3", l.h3 != nil)
 			continue
 		}
 		l := s.listeners[lc.Address]
-		if l.cfg == lc {
+		if l.plan.same(p) {
 			continue
 		}
 		old := l.srv
-		l.cfg, l.srv = lc, s.serve(l.sock, lc)
+		if l.h3 != nil && !lc.HTTP3 {
+			l.h3.shutdownAfter(drain)
+			l.h3 = nil
+		}
+		l.plan = p
+		l.srv = s.serve(l, o.h3[lc.Address])
 		s.retire(old, drain, true)
 	}
 	for addr, l := range s.listeners {
@@ -150,32 +194,60 @@ func (s *Server) reconcile(ls []config.Listener, opened map[string]*socket, drai
 		}
 		delete(s.listeners, addr)
 		l.sock.close()
+		if l.h3 != nil {
+			l.h3.shutdownAfter(drain)
+		}
 		s.retire(l.srv, drain, false)
-		s.env.Log.Info("stopped listening", "listener", l.cfg.Name, "address", addr)
+		s.env.Log.Info("stopped listening", "listener", l.plan.cfg.Name, "address", addr)
 	}
+	s.setHTTPSPort(ls)
 }
 
-// serve starts an http.Server with lc's settings on a fresh feed of sk and
-// makes it the one receiving new connections.
-func (s *Server) serve(sk *socket, lc config.Listener) *http.Server {
+// serve starts an http.Server with l's settings on a fresh feed of its
+// socket and makes it the one receiving new connections; with HTTP/3 it
+// updates (or, given a new UDP socket, starts) the HTTP/3 server too.
+func (s *Server) serve(l *listener, newH3 *h3) *http.Server {
+	p, lc := l.plan, l.plan.cfg
+	var h http.Handler = s
+	if lc.HTTP3 && p.tls != nil {
+		h = altSvc(l.sock.ln.Addr().(*net.TCPAddr).Port, h)
+	}
+	h = deadline.Middleware(deadline.Limits{
+		BodyIdle:   lc.ClientBodyTimeout.D(),
+		SendIdle:   lc.SendTimeout.D(),
+		ReadTotal:  lc.ReadTimeout.D(),
+		WriteTotal: lc.WriteTimeout.D(),
+	})(h)
 	srv := &http.Server{
-		Handler: deadline.Middleware(deadline.Limits{
-			BodyIdle:   lc.ClientBodyTimeout.D(),
-			SendIdle:   lc.SendTimeout.D(),
-			ReadTotal:  lc.ReadTimeout.D(),
-			WriteTotal: lc.WriteTimeout.D(),
-		})(s),
+		Handler:           h,
 		ReadHeaderTimeout: lc.ReadHeaderTimeout.D(),
 		ReadTimeout:       lc.ReadTimeout.D(),
 		WriteTimeout:      lc.WriteTimeout.D(),
 		IdleTimeout:       lc.IdleTimeout.D(),
 		MaxHeaderBytes:    headerLimit(lc.MaxHeaderBytes),
 		ErrorLog:          slog.NewLogLogger(s.env.Log.Handler(), slog.LevelDebug),
+		Protocols:         protocols(lc),
+		TLSConfig:         p.tls,
+		ConnContext:       s.connContext(p),
 	}
-	f := newFeed(sk.ln.Addr())
-	go srv.Serve(f)
-	if old := sk.feed.Swap(f); old != nil {
+	f := newFeed(l.sock.ln.Addr())
+	if p.tls != nil {
+		go srv.ServeTLS(f, "", "")
+	} else {
+		go srv.Serve(f)
+	}
+	if old := l.sock.feed.Swap(f); old != nil {
 		old.close()
+	}
+	if newH3 != nil {
+		l.h3 = newH3
+	}
+	if l.h3 != nil {
+		cc := srv.ConnContext
+		l.h3.update(p, h, func(ctx context.Context) context.Context { return cc(ctx, nil) })
+		if newH3 != nil {
+			newH3.start(lc)
+		}
 	}
 	return srv
 }
@@ -229,9 +301,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		close(s.stop)
 	}
 	var srvs []*http.Server
+	var h3s []*h3
 	for _, l := range s.listeners {
 		l.sock.close()
 		srvs = append(srvs, l.srv)
+		if l.h3 != nil {
+			h3s = append(h3s, l.h3)
+		}
 	}
 	for srv := range s.retired {
 		srvs = append(srvs, srv)
@@ -251,6 +327,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			}
 		}()
 	}
+	for _, h := range h3s {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h.shutdown(ctx)
+		}()
+	}
 	wg.Wait()
 	s.draining.Wait()
 	err := s.env.Upgrades.Wait(ctx)
@@ -264,5 +347,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if rt := s.rt.Load(); rt != nil {
 		rt.Stop(0)
 	}
+	s.env.TLS.Close()
 	return err
 }

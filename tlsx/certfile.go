@@ -31,15 +31,23 @@ type pairFiles struct {
 // certificate, the certificate valid at now and covering every configured
 // name. Errors name the file at fault and say how to fix it.
 func loadPair(f pairFiles, now time.Time) (*pair, error) {
-	certPEM, err := os.ReadFile(f.cert)
+	certPEM, keyPEM, err := readPair(f)
 	if err != nil {
-		return nil, fmt.Errorf("certificate file %s: cannot read: %w", f.cert, unwrapPath(err))
-	}
-	keyPEM, err := os.ReadFile(f.key)
-	if err != nil {
-		return nil, fmt.Errorf("key file %s: cannot read: %w", f.key, unwrapPath(err))
+		return nil, err
 	}
 	return parsePair(f, certPEM, keyPEM, now)
+}
+
+func readPair(f pairFiles) (certPEM, keyPEM []byte, err error) {
+	certPEM, err = os.ReadFile(f.cert)
+	if err != nil {
+		return nil, nil, fmt.Errorf("certificate file %s: cannot read: %w", f.cert, unwrapPath(err))
+	}
+	keyPEM, err = os.ReadFile(f.key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("key file %s: cannot read: %w", f.key, unwrapPath(err))
+	}
+	return certPEM, keyPEM, nil
 }
 
 func parsePair(f pairFiles, certPEM, keyPEM []byte, now time.Time) (*pair, error) {

@@ -33,8 +33,10 @@ const (
 // keeps its health and in-flight count across a reload; a new one starts
 // healthy. A nil store gives the pool private state. Build starts nothing:
 // call Start for active health checks. It returns an error for a config it
-// cannot run (no targets, a bad URL, an unknown policy or hash key, a bad
-// expect_status), leaving store untouched in that case.
+// cannot run (no targets, a bad URL, mixed schemes, an unknown policy or
+// hash key, a bad expect_status, TLS files for probes that do not load),
+// leaving store untouched in that case. It logs a warning to o.Logger
+// each time it builds https targets with certificate verification off.
 func Build(name string, cfg *config.Upstream, store *Store, o Options) (*Pool, error) {
 	if cfg == nil {
 		return nil, errors.New("no upstream config")
@@ -49,7 +51,13 @@ func Build(name string, cfg *config.Upstream, store *Store, o Options) (*Pool, e
 	if err := p.buildTargets(cfg.Targets); err != nil {
 		return nil, err
 	}
-	if err := p.buildHealth(&cfg.Health, o.Client); err != nil {
+	if p.Scheme == SchemeHTTPS && cfg.TLS.InsecureSkipVerify {
+		// Every time, not once: the warning must be in the log of
+		// whoever applies such a config.
+		p.log.Warn(fmt.Sprintf("upstream %s: TLS certificate verification is OFF (insecure_skip_verify); anyone on the path can impersonate the target", name),
+			"pool", name)
+	}
+	if err := p.buildHealth(cfg, o.Client); err != nil {
 		return nil, err
 	}
 	b, err := newBalancer(cfg, p.Targets, o.Rand)
@@ -97,6 +105,10 @@ func (p *Pool) buildTargets(cfgs []config.Target) error {
 		if err != nil {
 			return fmt.Errorf("targets[%d]: %w", i, err)
 		}
+		if i > 0 && u.Scheme != p.Scheme {
+			return fmt.Errorf("targets[%d]: scheme %s differs from %s; all targets of an upstream use one scheme", i, u.Scheme, p.Scheme)
+		}
+		p.Scheme = u.Scheme
 		key := canonical(u)
 		if seen[key] {
 			return fmt.Errorf("targets[%d]: %s listed twice", i, key)
@@ -117,24 +129,29 @@ func (p *Pool) buildTargets(cfgs []config.Target) error {
 }
 
 // parseTarget parses scheme://host[:port] and returns the URL reduced to
-// scheme and host, and the host:port to dial.
+// scheme and host, and the host:port to dial. The scheme is http (port 80
+// by default), https (443) or h2c (port required: there is no standard
+// one).
 func parseTarget(raw string) (*url.URL, string, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, "", fmt.Errorf("target URL: %w", err)
 	}
-	port := map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	port := map[string]string{SchemeHTTP: "80", SchemeHTTPS: "443", SchemeH2C: ""}
+	def, known := port[u.Scheme]
 	switch {
-	case port == "":
-		return nil, "", fmt.Errorf("target %q: scheme must be http or https", raw)
+	case !known:
+		return nil, "", fmt.Errorf("target %q: scheme must be http, https or h2c", raw)
 	case u.Host == "" || u.Hostname() == "":
 		return nil, "", fmt.Errorf("target %q: no host", raw)
 	case u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "":
 		return nil, "", fmt.Errorf("target %q: only scheme://host:port is allowed", raw)
+	case u.Port() == "" && def == "":
+		return nil, "", fmt.Errorf("target %q: h2c targets need a port, e.g. h2c://10.0.0.5:50051", raw)
 	}
 	addr := u.Host
 	if u.Port() == "" {
-		addr = net.JoinHostPort(u.Hostname(), port)
+		addr = net.JoinHostPort(u.Hostname(), def)
 	}
 	return &url.URL{Scheme: u.Scheme, Host: u.Host}, addr, nil
 }

@@ -55,7 +55,7 @@ func TestBuildDefaults(t *testing.T) {
 	}
 
 	cfg := &config.Upstream{Targets: []config.Target{
-		{URL: "http://a"}, {URL: "https://b"}, {URL: "http://[::1]:81/", Weight: 7},
+		{URL: "http://a"}, {URL: "http://b"}, {URL: "http://[::1]:81/", Weight: 7},
 	}, Health: config.Health{Active: &config.ActiveHealth{Path: "healthz"}}}
 	p := build(t, cfg, Options{})
 	want := []struct {
@@ -63,7 +63,7 @@ func TestBuildDefaults(t *testing.T) {
 		weight           int
 	}{
 		{"http://a", "a:80", "http://a/healthz", 1},
-		{"https://b", "b:443", "https://b/healthz", 1},
+		{"http://b", "b:80", "http://b/healthz", 1},
 		{"http://[::1]:81", "[::1]:81", "http://[::1]:81/healthz", 7},
 	}
 	for i, w := range want {

@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -24,10 +25,12 @@ type activeCheck struct {
 	unhealthy int // consecutive failures that take it down
 }
 
-// buildHealth compiles the passive and active settings into p.
-func (p *Pool) buildHealth(cfg *config.Health, client *http.Client) error {
-	p.buildPassive(&cfg.Passive)
-	a := cfg.Active
+// buildHealth compiles the passive and active settings of cfg into p.
+// Probes use the pool's protocol and TLS settings, so a target is judged
+// over the same kind of connection that carries its traffic.
+func (p *Pool) buildHealth(cfg *config.Upstream, client *http.Client) error {
+	p.buildPassive(&cfg.Health.Passive)
+	a := cfg.Health.Active
 	if a == nil {
 		return nil
 	}
@@ -47,7 +50,7 @@ func (p *Pool) buildHealth(cfg *config.Health, client *http.Client) error {
 		path = "/" + path
 	}
 	for _, t := range p.Targets {
-		u := canonical(t.URL) + path
+		u := RequestScheme(t.URL.Scheme) + "://" + t.URL.Host + path
 		if _, err := url.Parse(u); err != nil {
 			return fmt.Errorf("health.active.path: %w", err)
 		}
@@ -56,7 +59,17 @@ func (p *Pool) buildHealth(cfg *config.Health, client *http.Client) error {
 	p.active = ac
 	p.client = client
 	if p.client == nil {
-		p.client, p.ownsConn = probeClient(ac.timeout), true
+		var tc *tls.Config
+		if p.Scheme == SchemeHTTPS {
+			t, err := LoadTLS(&cfg.TLS)
+			if err != nil {
+				return err
+			}
+			if tc, err = t.ClientConfig(); err != nil {
+				return err
+			}
+		}
+		p.client, p.ownsConn = probeClient(ac.timeout, p.Scheme, tc), true
 	}
 	return nil
 }
@@ -72,15 +85,19 @@ func orDefault[T int | time.Duration | string](v, def T) T {
 
 // probeClient is a client of its own for probes, so they neither share
 // connection limits with proxied traffic nor follow redirects (a 3xx is
-// judged by expect_status like any other answer).
-func probeClient(timeout time.Duration) *http.Client {
+// judged by expect_status like any other answer). It speaks scheme's
+// protocol, with tc for https.
+func probeClient(timeout time.Duration, scheme string, tc *tls.Config) *http.Client {
+	tr := &http.Transport{
+		Proxy:               nil,
+		DialContext:         (&net.Dialer{Timeout: timeout}).DialContext,
+		MaxIdleConnsPerHost: 1,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+	}
+	SetProtocols(tr, scheme, tc)
 	return &http.Client{
-		Transport: &http.Transport{
-			DialContext:         (&net.Dialer{Timeout: timeout}).DialContext,
-			MaxIdleConnsPerHost: 1,
-			IdleConnTimeout:     90 * time.Second,
-			DisableCompression:  true,
-		},
+		Transport: tr,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},

@@ -26,6 +26,8 @@ type Pool struct {
 	Name string
 	// Targets are the backends, in configuration order.
 	Targets []*Target
+	// Scheme is the targets' scheme: SchemeHTTP, SchemeHTTPS or SchemeH2C.
+	Scheme string
 	// Balancer is the policy chosen by cfg.Balance.
 	Balancer Balancer
 	// Attempts is the most tries per request, the first included,

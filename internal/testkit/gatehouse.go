@@ -126,6 +126,17 @@ func (g *Gatehouse) Apply(yaml string) error {
 	return g.Server.Apply(g.Load(yaml))
 }
 
+// AddrOf returns the bound host:port of the listener configured at
+// address, failing the test if there is none.
+func (g *Gatehouse) AddrOf(address string) string {
+	g.t.Helper()
+	a := g.Server.Addr(address)
+	if a == nil {
+		g.t.Fatalf("no listener at %q", address)
+	}
+	return a.String()
+}
+
 // Client returns the instance's client: keep-alive, no redirects followed,
 // no environment proxy, a 10s timeout. Its idle connections are closed at
 // cleanup.

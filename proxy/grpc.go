@@ -1,0 +1,85 @@
+package proxy
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// gRPC status codes (https://grpc.github.io/grpc/core/md_doc_statuscodes.html)
+// that Gatehouse's own errors map to.
+const (
+	grpcDeadlineExceeded  = 4
+	grpcResourceExhausted = 8
+	grpcUnimplemented     = 12
+	grpcInternal          = 13
+	grpcUnavailable       = 14
+	grpcUnknown           = 2
+)
+
+// grpcCode maps the HTTP status of a failure Gatehouse answers itself to
+// the gRPC status a client should see: the target unreachable or
+// overloaded is UNAVAILABLE (which gRPC clients may retry), a timeout
+// DEADLINE_EXCEEDED, no route UNIMPLEMENTED (as for an unknown method), as
+// the gRPC HTTP-to-status mapping suggests.
+func grpcCode(status int) int {
+	switch status {
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusTooManyRequests:
+		return grpcUnavailable
+	case http.StatusGatewayTimeout, http.StatusRequestTimeout:
+		return grpcDeadlineExceeded
+	case http.StatusNotFound:
+		return grpcUnimplemented
+	case http.StatusRequestEntityTooLarge:
+		return grpcResourceExhausted
+	case http.StatusBadRequest:
+		return grpcInternal
+	}
+	return grpcUnknown
+}
+
+// grpcContentType returns the request's Content-Type if it is a gRPC one
+// (application/grpc, application/grpc+proto, application/grpc-web...).
+func grpcContentType(h http.Header) (string, bool) {
+	ct := h["Content-Type"]
+	if len(ct) == 0 || !strings.HasPrefix(ct[0], "application/grpc") {
+		return "", false
+	}
+	rest := ct[0][len("application/grpc"):]
+	if rest != "" && rest[0] != '+' && rest[0] != ';' && rest[0] != '-' {
+		return "", false // application/grpcfoo is something else
+	}
+	base, _, _ := strings.Cut(ct[0], ";")
+	return strings.TrimSpace(base), true
+}
+
+// writeGRPC answers a gRPC request the way gRPC clients understand a
+// failure: HTTP 200 with a trailers-only response carrying grpc-status and
+// grpc-message, instead of an HTTP error status that clients would report
+// as a confusing protocol error. Over HTTP/2 the header block ends the
+// stream, which is what trailers-only means.
+func writeGRPC(w http.ResponseWriter, contentType string, status int, msg string) {
+	h := w.Header()
+	h["Content-Type"] = []string{contentType}
+	h["Grpc-Status"] = []string{strconv.Itoa(grpcCode(status))}
+	h["Grpc-Message"] = []string{grpcEscape("gatehouse: " + msg)}
+	w.WriteHeader(http.StatusOK)
+}
+
+// grpcEscape percent-encodes a grpc-message value: bytes outside printable
+// ASCII, and "%" itself.
+func grpcEscape(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c > 0x7e || c == '%' {
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}

@@ -1,0 +1,148 @@
+package runtime
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-proxy/gatehouse/config"
+	"github.com/gatehouse-proxy/gatehouse/proxy"
+)
+
+// Listener is what a request's handling needs to know about the listener
+// it arrived on. The server attaches one to every connection's context
+// (WithListener); requests without one are treated as from a plain
+// listener that does not redirect.
+type Listener struct {
+	// Name of the listener, for logs.
+	Name string
+	// RedirectHTTPS sends plain HTTP requests for hosts that have a
+	// certificate to HTTPS.
+	RedirectHTTPS bool
+	// HTTPSPort returns the port of the TLS listener redirects go to, ""
+	// when there is none. It is read per redirect, since a reload may add
+	// or move the TLS listener while this one stays.
+	HTTPSPort func() string
+}
+
+type listenerKey struct{}
+
+// WithListener returns ctx carrying l, for http.Server.ConnContext.
+func WithListener(ctx context.Context, l *Listener) context.Context {
+	return context.WithValue(ctx, listenerKey{}, l)
+}
+
+func listenerFrom(ctx context.Context) *Listener {
+	l, _ := ctx.Value(listenerKey{}).(*Listener)
+	return l
+}
+
+// acmeChallengePrefix is where HTTP-01 challenges are requested (RFC 8555
+// section 8.3); such requests are never redirected.
+const acmeChallengePrefix = "/.well-known/acme-challenge/"
+
+// plainHTTP answers what a plain HTTP request may need before routing: an
+// ACME HTTP-01 challenge, or the redirect to HTTPS. It reports whether it
+// answered.
+func (rt *Runtime) plainHTTP(w http.ResponseWriter, r *http.Request, info *proxy.Info) bool {
+	if strings.HasPrefix(r.URL.Path, acmeChallengePrefix) {
+		if rt.env.TLS.HandleHTTPChallenge(w, r) {
+			info.Route = "acme-challenge"
+			return true
+		}
+		return false
+	}
+	l := listenerFrom(r.Context())
+	if l == nil || !l.RedirectHTTPS {
+		return false
+	}
+	host := hostOnly(r.Host)
+	if host == "" || !rt.certs.Covers(host) {
+		return false
+	}
+	port := l.HTTPSPort()
+	if port == "" {
+		return false
+	}
+	if port != "443" {
+		host = net.JoinHostPort(host, port)
+	}
+	info.Route = "https-redirect"
+	w.Header().Set("Location", "https://"+host+r.URL.RequestURI())
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusPermanentRedirect)
+	if r.Method != http.MethodHead {
+		w.Write([]byte("Use HTTPS.\n"))
+	}
+	return true
+}
+
+// hostOnly returns the lower-case host of a Host header value, without
+// the port and IPv6 brackets, or "" if it is malformed.
+func hostOnly(hostport string) string {
+	h := hostport
+	if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.HasSuffix(h, "]") {
+		if _, err := strconv.Atoi(h[i+1:]); err != nil && h[i+1:] != "" {
+			return ""
+		}
+		h = h[:i]
+	}
+	h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
+	return strings.TrimSuffix(strings.ToLower(h), ".")
+}
+
+// hsts holds the compiled Strict-Transport-Security policies: a header
+// value per exact host, then per wildcard suffix (longest first).
+type hsts struct {
+	exact map[string]string
+	wild  []hstsWild
+}
+
+type hstsWild struct{ suffix, value string } // suffix is ".example.com"
+
+func compileHSTS(ps []config.HSTS) *hsts {
+	if len(ps) == 0 {
+		return nil
+	}
+	h := &hsts{exact: map[string]string{}}
+	for _, p := range ps {
+		v := "max-age=" + strconv.FormatInt(int64(p.MaxAge.D()/time.Second), 10)
+		if p.IncludeSubdomains {
+			v += "; includeSubDomains"
+		}
+		if p.Preload {
+			v += "; preload"
+		}
+		for _, host := range p.Hosts {
+			host = strings.ToLower(host)
+			if s, ok := strings.CutPrefix(host, "*"); ok {
+				h.wild = append(h.wild, hstsWild{suffix: s, value: v})
+			} else if _, dup := h.exact[host]; !dup {
+				h.exact[host] = v
+			}
+		}
+	}
+	// Longest suffix first, so the most specific policy wins.
+	for i := 1; i < len(h.wild); i++ {
+		for j := i; j > 0 && len(h.wild[j].suffix) > len(h.wild[j-1].suffix); j-- {
+			h.wild[j], h.wild[j-1] = h.wild[j-1], h.wild[j]
+		}
+	}
+	return h
+}
+
+// value returns the header for host ("" for none).
+func (h *hsts) value(host string) string {
+	if v, ok := h.exact[host]; ok {
+		return v
+	}
+	for _, w := range h.wild {
+		if len(host) > len(w.suffix) && strings.HasSuffix(host, w.suffix) {
+			return w.value
+		}
+	}
+	return ""
+}

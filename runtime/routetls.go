@@ -1,0 +1,184 @@
+package runtime
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gatehouse-proxy/gatehouse/config"
+	"github.com/gatehouse-proxy/gatehouse/proxy"
+	"github.com/gatehouse-proxy/gatehouse/tlsinfo"
+	"github.com/gatehouse-proxy/gatehouse/tlsx"
+)
+
+// headerFacts gives header placeholders what dispatch resolved.
+func headerFacts(r *http.Request) (netip.Addr, string) {
+	info := proxy.InfoFrom(r.Context())
+	return info.ClientIP, info.RequestID
+}
+
+// tlsCond compiles a match.tls block into a router condition, nil for
+// none. A plain HTTP request never matches one.
+func tlsCond(m *config.MatchTLS) (func(*http.Request) bool, error) {
+	if m == nil {
+		return nil, nil
+	}
+	var versions []uint16
+	for _, v := range m.Versions {
+		switch v {
+		case "1.2":
+			versions = append(versions, tls.VersionTLS12)
+		case "1.3":
+			versions = append(versions, tls.VersionTLS13)
+		default:
+			return nil, fmt.Errorf("match.tls.versions: unknown version %q; use 1.2 or 1.3", v)
+		}
+	}
+	if c := m.ClientCert; c != "" && c != "verified" && c != "none" {
+		return nil, fmt.Errorf("match.tls.client_cert: %q; use verified or none", c)
+	}
+	sni := compileSNI(m.SNI)
+	cert := m.ClientCert
+	return func(r *http.Request) bool {
+		cs := r.TLS
+		switch {
+		case cs == nil:
+			return false
+		case len(versions) > 0 && !slices.Contains(versions, cs.Version):
+			return false
+		case len(m.SNI) > 0 && !sni.match(cs.ServerName):
+			return false
+		case cert == "verified":
+			return tlsinfo.Verified(r, nil)
+		case cert == "none":
+			return !tlsinfo.Verified(r, nil)
+		}
+		return true
+	}, nil
+}
+
+// sniNames are the server names of a match.tls block: exact names and
+// the suffixes of wildcards, both lower case.
+type sniNames struct {
+	exact  []string
+	suffix []string // ".example.com" for "*.example.com"
+}
+
+func compileSNI(names []string) sniNames {
+	var s sniNames
+	for _, n := range names {
+		n = strings.ToLower(strings.TrimSuffix(n, "."))
+		if suffix, ok := strings.CutPrefix(n, "*"); ok {
+			s.suffix = append(s.suffix, suffix)
+		} else {
+			s.exact = append(s.exact, n)
+		}
+	}
+	return s
+}
+
+// match reports whether name, as the client sent it, is listed. A
+// wildcard covers exactly one label, as in certificates: "*.example.com"
+// matches "a.example.com", not "a.b.example.com" nor "example.com".
+func (s *sniNames) match(name string) bool {
+	for _, e := range s.exact {
+		if strings.EqualFold(name, e) {
+			return true
+		}
+	}
+	if i := strings.IndexByte(name, '.'); i > 0 {
+		for _, suffix := range s.suffix {
+			if strings.EqualFold(name[i:], suffix) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// errClientCert is why a route with client_auth refused a request.
+var errClientCert = errors.New("the route requires a client certificate that verifies against its CA")
+
+// clientAuth returns middleware refusing (403) requests without a client
+// certificate that verifies against the CA bundle in file. The file is
+// read now, so a reload picks up a changed bundle.
+func (rt *Runtime) clientAuth(route string, ca *config.RouteClientAuth) (func(http.Handler) http.Handler, error) {
+	pool, err := tlsx.LoadCAPool(ca.CA)
+	if err != nil {
+		return nil, fmt.Errorf("client_auth.ca: %w", err)
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if tlsinfo.Verified(r, pool) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			rt.forbid(w, r, fmt.Errorf("route %q: client certificate %s: %w", route, tlsinfo.VerifyStatus(r), errClientCert))
+		})
+	}, nil
+}
+
+// forbid answers 403 in the error funnel's format. It stands in for
+// rt.funnel.Fail until the funnel has an error that maps to 403.
+func (rt *Runtime) forbid(w http.ResponseWriter, r *http.Request, err error) {
+	info := proxy.InfoFrom(r.Context())
+	info.Err = err
+	if l := rt.funnel.Log; l != nil {
+		l.DebugContext(r.Context(), "request failed", "status", http.StatusForbidden, "route", info.Route,
+			"method", r.Method, "host", r.Host, "path", r.URL.Path, "request_id", info.RequestID, "error", err.Error())
+	}
+	h := w.Header()
+	for k := range h {
+		if k != rt.ridHeader {
+			delete(h, k)
+		}
+	}
+	body := "403 forbidden: a verified client certificate is required\n"
+	h["Content-Type"] = []string{"text/plain; charset=utf-8"}
+	if accept := strings.Join(r.Header["Accept"], ","); strings.Contains(accept, "json") {
+		body = `{"status":403,"error":"forbidden: a verified client certificate is required","request_id":` +
+			strconv.Quote(info.RequestID) + "}\n"
+		h["Content-Type"] = []string{"application/json"}
+	}
+	h["X-Content-Type-Options"] = []string{"nosniff"}
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	w.WriteHeader(http.StatusForbidden)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write([]byte(body))
+	}
+}
+
+// certHeader returns middleware for proxied routes that replaces any
+// copy of the header name a client sent with the subject of the client's
+// certificate when it verifies against the listener's CA. The inbound
+// request is not modified: a request that needs the change is passed on
+// as a copy with its own header map (the value slices are shared, read
+// only). Header rules of the route run later, in the proxy, and may still
+// override it.
+func certHeader(name string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, sent := r.Header[name]
+			subject := ""
+			if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 && tlsinfo.Verified(r, nil) {
+				subject = tlsinfo.ClientSubject(r.TLS)
+			}
+			if sent || subject != "" {
+				out := r.WithContext(r.Context())
+				out.Header = maps.Clone(r.Header)
+				delete(out.Header, name)
+				if subject != "" {
+					out.Header[name] = []string{subject}
+				}
+				r = out
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}

@@ -1,0 +1,85 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/quic-go/quic-go"
+	"github.com/quic-go/quic-go/http3"
+
+	"github.com/gatehouse-proxy/gatehouse/config"
+)
+
+// h3 serves HTTP/3 on the UDP port of a TLS listener. It lives as long as
+// the listener's address and its http3 setting; a reload that changes the
+// listener's other settings swaps the TLS config and handler in place, so
+// QUIC connections are never dropped by a reload.
+type h3 struct {
+	udp     net.PacketConn
+	srv     *http3.Server
+	tls     atomic.Pointer[tls.Config]
+	handler atomic.Pointer[http.Handler]
+	conn    atomic.Pointer[func(context.Context) context.Context]
+}
+
+// listenH3 binds UDP on the host and bound port of a TCP listener.
+func listenH3(tcp net.Addr) (*h3, error) {
+	a := tcp.(*net.TCPAddr)
+	udp, err := net.ListenPacket("udp", net.JoinHostPort(a.IP.String(), strconv.Itoa(a.Port)))
+	if err != nil {
+		return nil, fmt.Errorf("HTTP/3 needs UDP port %d too: %w", a.Port, err)
+	}
+	return &h3{udp: udp}, nil
+}
+
+// start serves HTTP/3 with the current TLS config and handler.
+func (h *h3) start(lc config.Listener) {
+	h.srv = &http3.Server{
+		TLSConfig: &tls.Config{
+			GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) { return h.tls.Load(), nil },
+		},
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			(*h.handler.Load()).ServeHTTP(w, r)
+		}),
+		MaxHeaderBytes: int(lc.MaxHeaderBytes),
+		IdleTimeout:    lc.IdleTimeout.D(),
+		QUICConfig:     &quic.Config{Allow0RTT: false},
+		ConnContext: func(ctx context.Context, _ *quic.Conn) context.Context {
+			return (*h.conn.Load())(ctx)
+		},
+	}
+	go h.srv.Serve(h.udp)
+}
+
+// update installs a listener's current settings.
+func (h *h3) update(p *plan, handler http.Handler, conn func(context.Context) context.Context) {
+	h.tls.Store(p.h3tls)
+	h.handler.Store(&handler)
+	h.conn.Store(&conn)
+}
+
+// shutdown stops taking connections and lets requests finish until ctx
+// is done.
+func (h *h3) shutdown(ctx context.Context) {
+	if h.srv != nil {
+		if err := h.srv.Shutdown(ctx); err != nil {
+			h.srv.Close()
+		}
+	}
+	h.udp.Close()
+}
+
+// shutdownAfter shuts h down in the background, giving requests drain.
+func (h *h3) shutdownAfter(drain time.Duration) {
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), drain)
+		defer cancel()
+		h.shutdown(ctx)
+	}()
+}

@@ -1,0 +1,122 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"net"
+	"net/http"
+	"os"
+	"reflect"
+	"strconv"
+
+	"github.com/gatehouse-proxy/gatehouse/config"
+	"github.com/gatehouse-proxy/gatehouse/runtime"
+	"github.com/gatehouse-proxy/gatehouse/tlsinfo"
+	"github.com/gatehouse-proxy/gatehouse/tlsx"
+)
+
+// plan is one listener's settings compiled before a config is applied, so
+// that anything wrong (an unreadable CA bundle) refuses the whole config.
+type plan struct {
+	cfg       config.Listener
+	tls       *tls.Config // nil for a plain listener
+	h3tls     *tls.Config // for HTTP/3; nil without it
+	clientCAs *x509.CertPool
+	caPEM     []byte // client CA file content, to notice a changed file
+}
+
+// prepare compiles the listeners' TLS settings.
+func (s *Server) prepare(ls []config.Listener) (map[string]*plan, error) {
+	plans := make(map[string]*plan, len(ls))
+	get := s.env.TLS.GetCertificate
+	for _, lc := range ls {
+		p := &plan{cfg: lc}
+		plans[lc.Address] = p
+		if lc.TLS == nil {
+			continue
+		}
+		protos := []string{"http/1.1", "acme-tls/1"}
+		if lc.TLS.HTTP2 {
+			protos = append([]string{"h2"}, protos...)
+		}
+		var err error
+		if p.tls, p.clientCAs, err = tlsx.ServerConfig(lc.TLS, get, protos, ""); err != nil {
+			return nil, listenerError(lc, err)
+		}
+		if lc.HTTP3 {
+			if p.h3tls, _, err = tlsx.ServerConfig(lc.TLS, get, []string{"h3"}, ""); err != nil {
+				return nil, listenerError(lc, err)
+			}
+		}
+		if ca := lc.TLS.ClientAuth; ca != nil && ca.CA != "" {
+			if p.caPEM, err = os.ReadFile(ca.CA); err != nil {
+				return nil, listenerError(lc, err)
+			}
+		}
+	}
+	return plans, nil
+}
+
+// same reports whether p needs no new http.Server to replace one serving q.
+func (p *plan) same(q *plan) bool {
+	return q != nil && reflect.DeepEqual(p.cfg, q.cfg) && bytes.Equal(p.caPEM, q.caPEM)
+}
+
+// connContext returns the http.Server ConnContext of a listener: every
+// connection's context carries the listener, and on TLS listeners the
+// per-connection state client certificate checks use.
+func (s *Server) connContext(p *plan) func(context.Context, net.Conn) context.Context {
+	li := &runtime.Listener{Name: p.cfg.Name, RedirectHTTPS: p.cfg.RedirectHTTPS && p.tls == nil, HTTPSPort: s.HTTPSPort}
+	return func(ctx context.Context, _ net.Conn) context.Context {
+		ctx = runtime.WithListener(ctx, li)
+		if p.tls != nil {
+			ctx = tlsinfo.ConnContext(ctx, p.clientCAs)
+		}
+		return ctx
+	}
+}
+
+// protocols are the HTTP versions a listener's http.Server speaks over TCP.
+func protocols(lc config.Listener) *http.Protocols {
+	var ps http.Protocols
+	ps.SetHTTP1(true)
+	if lc.TLS != nil {
+		ps.SetHTTP2(lc.TLS.HTTP2)
+	} else {
+		ps.SetUnencryptedHTTP2(lc.H2C)
+	}
+	return &ps
+}
+
+// HTTPSPort returns the port of the first TLS listener, where plain HTTP
+// requests are redirected; "" when there is none.
+func (s *Server) HTTPSPort() string {
+	if p := s.httpsPort.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// setHTTPSPort records the first TLS listener's bound port; the caller
+// holds s.mu.
+func (s *Server) setHTTPSPort(ls []config.Listener) {
+	port := ""
+	for _, lc := range ls {
+		if l, ok := s.listeners[lc.Address]; ok && lc.TLS != nil {
+			port = strconv.Itoa(l.sock.ln.Addr().(*net.TCPAddr).Port)
+			break
+		}
+	}
+	s.httpsPort.Store(&port)
+}
+
+// altSvc adds the Alt-Svc header advertising HTTP/3 on port.
+func altSvc(port int, next http.Handler) http.Handler {
+	v := []string{`h3=":` + strconv.Itoa(port) + `"; ma=86400`}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["Alt-Svc"] = v
+		next.ServeHTTP(w, r)
+	})
+}
