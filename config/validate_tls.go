@@ -172,6 +172,9 @@ func checkCertificate(c Certificate, now time.Time) string {
 		return fmt.Sprintf("cannot read key: %v", err)
 	}
 	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil && strings.Contains(err.Error(), "does not match") {
+		return fmt.Sprintf("key file %s does not match certificate file %s (are the files from the same renewal?)", c.Key, c.Cert)
+	}
 	if err != nil {
 		return fmt.Sprintf("certificate %s and key %s: %v", c.Cert, c.Key, err)
 	}
