@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"fmt"
 	"io"
@@ -384,5 +385,61 @@ routes: [{upstream: "${B}"}]
 	os.Remove(fresh.KeyFile) // unreadable now: the running config must not care
 	if got := serial(testkit.HTTPSClient(t, g.Addr, testkit.HTTP1, s.ca.ClientTLS("site.test", nil))); got != fresh.Cert.SerialNumber.String() {
 		t.Errorf("after a refused reload: certificate %s, want %s", got, fresh.Cert.SerialNumber)
+	}
+}
+
+// TestHTTP3AcrossReloads: a reload that changes the listener's other
+// settings keeps the QUIC connection serving; turning http3 off stops it
+// and drops the Alt-Svc advertisement.
+func TestHTTP3AcrossReloads(t *testing.T) {
+	t.Parallel()
+	b := testkit.NewBackend(t, "b", testkit.Echo())
+	s := newTLSSetup(t, b.URL)
+	cfg := func(idle string, h3 bool) string {
+		return fmt.Sprintf(`
+listeners: [{address: "${LISTEN}", tls: {}, http3: %v, idle_timeout: %s}]
+`+tlsCerts+`
+routes: [{upstream: "${B}"}]
+`, h3, idle)
+	}
+	g := testkit.Start(t, cfg("60s", true), s.vars)
+	h3 := testkit.HTTPSClient(t, g.Addr, testkit.HTTP3, s.ca.ClientTLS("site.test", nil))
+	get := func(c *http.Client) (*http.Response, error) {
+		res, err := c.Get("https://site.test/")
+		if err == nil {
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+		}
+		return res, err
+	}
+	if _, err := get(h3); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Apply(cfg("90s", true)); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		if res, err := get(h3); err != nil || res.ProtoMajor != 3 {
+			t.Fatalf("request %d on the open QUIC connection after a reload: %v", i, err)
+		}
+	}
+	if err := g.Apply(cfg("90s", false)); err != nil {
+		t.Fatal(err)
+	}
+	h1 := testkit.HTTPSClient(t, g.Addr, testkit.HTTP1, s.ca.ClientTLS("site.test", nil))
+	res, err := get(h1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := res.Header.Get("Alt-Svc"); v != "" {
+		t.Errorf("Alt-Svc %q after http3 was turned off", v)
+	}
+	fresh := testkit.HTTPSClient(t, g.Addr, testkit.HTTP3, s.ca.ClientTLS("site.test", nil))
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", "https://site.test/", nil)
+	if res, err := fresh.Do(req); err == nil {
+		res.Body.Close()
+		t.Error("a new HTTP/3 connection succeeded after http3 was turned off")
 	}
 }
