@@ -460,7 +460,8 @@ type Match struct {
 
 // MatchTLS matches TLS connection facts. Every field that is set must match.
 type MatchTLS struct {
-	// SNI lists server names sent by the client, exact or "*.example.com".
+	// SNI lists server names sent by the client, exact or "*.example.com";
+	// as in certificates, a wildcard covers exactly one label.
 	SNI Strings `yaml:"sni"`
 	// Versions lists protocol versions: "1.2", "1.3".
 	Versions Strings `yaml:"versions"`
@@ -493,8 +494,9 @@ type ReplacePrefix struct {
 // {tls_alpn}, {tls_client_subject}, {tls_client_issuer},
 // {tls_client_serial}, {tls_client_fingerprint} (SHA-256, hex) and
 // {tls_client_verified} (SUCCESS, NONE or FAILED). A TLS placeholder is
-// empty on plain HTTP, a client one when no certificate was presented, and
-// a header whose value ends up empty is not set or added. Other text,
+// empty on plain HTTP, a client one when no certificate was presented; a
+// set whose value ends up empty removes the header (so a client's copy
+// never stands in for a missing fact), and an add adds nothing. Other text,
 // braces included, is literal; an unknown {lower_case_name} is an error.
 type HeaderOps struct {
 	Set    map[string]string `yaml:"set"`

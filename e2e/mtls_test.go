@@ -41,16 +41,17 @@ func (s *mtlsSetup) client(t *testing.T, g *testkit.Gatehouse, p testkit.Protoco
 }
 
 // TestClientCertHeader: the configured header carries the subject of a
-// verified certificate to the backend; a client's own copy never gets
-// through, with an unverified certificate, without one, or over plain
-// HTTP; the route's header rules still override it.
+// verified certificate to the backend, over HTTP/1.1, HTTP/2 and HTTP/3;
+// a client's own copy never gets through, with an unverified certificate,
+// without one, or over plain HTTP; the route's header rules still
+// override it.
 func TestClientCertHeader(t *testing.T) {
 	t.Parallel()
 	b := testkit.NewBackend(t, "b", nil)
 	s := newMTLSSetup(t, b.URL)
 	g := testkit.Start(t, `
 listeners:
-  - {address: "${LISTEN}", tls: {client_auth: {mode: request, ca: "${GOOD_CA}"}}}
+  - {address: "${LISTEN}", http3: true, tls: {client_auth: {mode: request, ca: "${GOOD_CA}"}}}
   - {address: "127.0.0.2:0", redirect_https: false}
 forwarding: {client_cert_header: x-client-subject}
 `+tlsCerts+`
@@ -67,7 +68,9 @@ routes:
 	}{
 		{"verified http1", s.client(t, g, testkit.HTTP1, s.alice), "https://site.test/x", aliceSubject},
 		{"verified http2", s.client(t, g, testkit.HTTP2, s.alice), "https://site.test/x", aliceSubject},
+		{"verified http3", s.client(t, g, testkit.HTTP3, s.alice), "https://site.test/x", aliceSubject},
 		{"unverified", s.client(t, g, testkit.HTTP1, s.mallory), "https://site.test/x", ""},
+		{"unverified http3", s.client(t, g, testkit.HTTP3, s.mallory), "https://site.test/x", ""},
 		{"no certificate", s.client(t, g, testkit.HTTP2, nil), "https://site.test/x", ""},
 		{"plain http", testkit.NewClient(), plain + "/x", ""},
 		{"operator override", s.client(t, g, testkit.HTTP1, s.alice), "https://site.test/override", "set by the operator"},

@@ -170,7 +170,7 @@ func (h *Handler) outbound(r *http.Request, info *Info, upgrade string, body *bo
 	} else {
 		out.Body = body
 	}
-	h.RequestHeaders.Apply(out.Header)
+	h.RequestHeaders.Edit(out.Header, r)
 	return out
 }
 

@@ -166,8 +166,8 @@ func certHeader(name string) func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			_, sent := r.Header[name]
 			subject := ""
-			if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 && tlsinfo.Verified(r, nil) {
-				subject = tlsinfo.ClientSubject(r.TLS)
+			if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+				subject = tlsinfo.VerifiedSubject(r)
 			}
 			if sent || subject != "" {
 				out := r.WithContext(r.Context())

@@ -5,13 +5,18 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
+	"fmt"
 	"net/http"
+	"strings"
 )
 
 // The facts below read a connection's TLS state. Each returns "" for a nil
 // state (plain HTTP), and the client certificate facts also when the
 // client presented no certificate. They describe the certificate whether
-// or not it verified; check Verified before trusting them.
+// or not it verified; check Verified before trusting them. Every fact is
+// safe to put in a header: control characters, which a client could place
+// in its certificate's names or its SNI, are written as RFC 4514 hex
+// escapes ("\0A").
 
 // Version is the negotiated protocol version: "1.2" or "1.3" (or "1.0",
 // "1.1" where a listener allows them).
@@ -47,7 +52,7 @@ func SNI(cs *tls.ConnectionState) string {
 	if cs == nil {
 		return ""
 	}
-	return cs.ServerName
+	return printable(cs.ServerName)
 }
 
 // ALPN is the application protocol negotiated by ALPN ("h2", "http/1.1"),
@@ -63,7 +68,7 @@ func ALPN(cs *tls.ConnectionState) string {
 // "CN=alice,O=Example".
 func ClientSubject(cs *tls.ConnectionState) string {
 	if leaf := clientLeaf(cs); leaf != nil {
-		return leaf.Subject.String()
+		return printable(leaf.Subject.String())
 	}
 	return ""
 }
@@ -71,7 +76,7 @@ func ClientSubject(cs *tls.ConnectionState) string {
 // ClientIssuer is the client certificate's issuer in RFC 2253 form.
 func ClientIssuer(cs *tls.ConnectionState) string {
 	if leaf := clientLeaf(cs); leaf != nil {
-		return leaf.Issuer.String()
+		return printable(leaf.Issuer.String())
 	}
 	return ""
 }
@@ -123,4 +128,24 @@ func clientLeaf(cs *tls.ConnectionState) *x509.Certificate {
 		return nil
 	}
 	return cs.PeerCertificates[0]
+}
+
+// printable returns s with each control character (other than tab) as a
+// backslash and two hex digits, as RFC 4514 escapes DN characters. It
+// returns s itself when there is none, the usual case.
+func printable(s string) string {
+	i := strings.IndexFunc(s, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f })
+	if i < 0 {
+		return s
+	}
+	var b strings.Builder
+	b.WriteString(s[:i])
+	for ; i < len(s); i++ {
+		if c := s[i]; c < ' ' && c != '\t' || c == 0x7f {
+			fmt.Fprintf(&b, "\\%02X", c)
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/json"
 	"net"
@@ -21,7 +22,7 @@ import (
 type facts struct {
 	Version, Cipher, SNI, ALPN           string
 	Subject, Issuer, Serial, Fingerprint string
-	Status, Proto                        string
+	Status, Proto, VerifiedSubject       string
 	Listener, Other                      bool // Verified(r, nil), Verified(r, other)
 	HasConn                              bool // ConnContext state reached the request
 	Verifications                        int
@@ -69,6 +70,7 @@ func (s *server) serve(w http.ResponseWriter, r *http.Request) {
 		Subject: tlsinfo.ClientSubject(r.TLS), Issuer: tlsinfo.ClientIssuer(r.TLS),
 		Serial: tlsinfo.ClientSerial(r.TLS), Fingerprint: tlsinfo.ClientFingerprint(r.TLS),
 		Status: tlsinfo.VerifyStatus(r), Listener: tlsinfo.Verified(r, nil), Proto: r.Proto,
+		VerifiedSubject: tlsinfo.VerifiedSubject(r),
 	}
 	if s.other != nil {
 		f.Other = tlsinfo.Verified(r, s.other)
@@ -127,7 +129,7 @@ func TestFacts(t *testing.T) {
 			Version: "1.3", Cipher: "TLS_AES_128_GCM_SHA256", SNI: "example.test", ALPN: "h2",
 			Subject: "CN=alice,O=Gatehouse tests", Issuer: "CN=client CA,O=Gatehouse tests",
 			Serial: alice.Cert.SerialNumber.Text(16), Fingerprint: hex.EncodeToString(sum[:]),
-			Status: "SUCCESS", Listener: true,
+			Status: "SUCCESS", Listener: true, VerifiedSubject: "CN=alice,O=Gatehouse tests",
 		}},
 		{"tls12 http1 no cert", &tls.Config{MaxVersion: tls.VersionTLS12,
 			CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384}}, false, facts{
@@ -162,5 +164,24 @@ func TestFactsPlainHTTP(t *testing.T) {
 	}
 	if tlsinfo.Verified(r, nil) || tlsinfo.Verified(r, x509.NewCertPool()) {
 		t.Error("plain HTTP request verified")
+	}
+}
+
+// TestFactsEscapeControlCharacters: names a client chose cannot put a
+// control character into a header.
+func TestFactsEscapeControlCharacters(t *testing.T) {
+	cert := &x509.Certificate{
+		Subject: pkix.Name{CommonName: "eve\r\nX-Admin: 1", Organization: []string{"tab\tok\x7f"}},
+		Issuer:  pkix.Name{CommonName: "ca\x00"},
+	}
+	cs := &tls.ConnectionState{ServerName: "a\nb", PeerCertificates: []*x509.Certificate{cert}}
+	for name, tt := range map[string]struct{ got, want string }{
+		"subject": {tlsinfo.ClientSubject(cs), `CN=eve\0D\0AX-Admin: 1,O=tab` + "\t" + `ok\7F`},
+		"issuer":  {tlsinfo.ClientIssuer(cs), `CN=ca\00`},
+		"sni":     {tlsinfo.SNI(cs), `a\0Ab`},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("%s: %q, want %q", name, tt.got, tt.want)
+		}
 	}
 }

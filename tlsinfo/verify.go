@@ -29,7 +29,8 @@ type conn struct {
 
 	mu            sync.Mutex
 	results       []result
-	verifications int // chain verifications run, for tests
+	subject       string // the client certificate's subject, once asked for
+	verifications int    // chain verifications run, for tests
 }
 
 // result is the cached outcome of verifying the connection's client
@@ -81,6 +82,25 @@ func Verified(r *http.Request, pool *x509.CertPool) bool {
 		return ok
 	}
 	return c.verified(cs.PeerCertificates, pool)
+}
+
+// VerifiedSubject returns the client certificate's subject in RFC 2253
+// form when Verified(r, nil), "" otherwise. The string is made once per
+// connection.
+func VerifiedSubject(r *http.Request) string {
+	if !Verified(r, nil) {
+		return ""
+	}
+	c, _ := r.Context().Value(connKey{}).(*conn)
+	if c == nil {
+		return ClientSubject(r.TLS)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.subject == "" {
+		c.subject = ClientSubject(r.TLS)
+	}
+	return c.subject
 }
 
 // verified returns the cached result for pool, verifying on a miss. The

@@ -59,9 +59,10 @@ func TestVerified(t *testing.T) {
 			c := s.client(cfg, true)
 			for i := range 3 {
 				f := get(t, c, s.URL)
-				if f.Status != tt.status || f.Listener != tt.listenerOK || f.Other != tt.otherOK {
-					t.Fatalf("request %d: status %s, listener %v, other %v; want %s, %v, %v",
-						i, f.Status, f.Listener, f.Other, tt.status, tt.listenerOK, tt.otherOK)
+				if f.Status != tt.status || f.Listener != tt.listenerOK || f.Other != tt.otherOK ||
+					(f.VerifiedSubject != "") != tt.listenerOK {
+					t.Fatalf("request %d: status %s, listener %v (subject %q), other %v; want %s, %v, %v",
+						i, f.Status, f.Listener, f.VerifiedSubject, f.Other, tt.status, tt.listenerOK, tt.otherOK)
 				}
 				if !f.HasConn || f.Verifications != tt.verifications {
 					t.Fatalf("request %d: %d verifications on the connection (state %v), want %d",

@@ -106,11 +106,6 @@ func (o *Ops) Edit(h http.Header, r *http.Request) {
 	}
 }
 
-// Apply is Edit without a request: placeholders expand to nothing.
-//
-// Deprecated: use Edit. Kept until proxy.Handler passes the request.
-func (o *Ops) Apply(h http.Header) { o.Edit(h, nil) }
-
 // Response returns middleware applying o to every response header just
 // before it is written. With nil o it returns next unchanged.
 func Response(o *Ops) func(http.Handler) http.Handler {

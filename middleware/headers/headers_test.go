@@ -140,7 +140,7 @@ func TestParse(t *testing.T) {
 		{"{}", nil},
 		{"{ host }", nil},
 		{"{Host}", nil},
-		{"{9host}", nil},
+		{"{Host9}", nil},
 		{"{host", nil},
 		{"host}", nil},
 		{`{"json":1}`, nil},
@@ -169,17 +169,30 @@ func TestParse(t *testing.T) {
 			t.Errorf("parse(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
-	for _, bad := range []string{"{x}", "{tls_verified}", "a {host} {hots}", "{client_ip_}"} {
+	for _, bad := range []string{"{x}", "{tls_verified}", "a {host} {hots}", "{client_ip_}", "{9}", "{_host}"} {
 		if _, err := parse(bad); err == nil {
 			t.Errorf("parse(%q) succeeded, want an unknown placeholder error", bad)
 		}
 	}
 }
 
-func TestEveryPlaceholderIsKnown(t *testing.T) {
-	for _, n := range names() {
+// TestAgreesWithConfig: every placeholder config accepts has a value
+// here, and a value loads as config exactly when it compiles here.
+func TestAgreesWithConfig(t *testing.T) {
+	for _, n := range config.Placeholders {
 		if lookup(n) == nil {
-			t.Errorf("{%s} is listed but unknown", n)
+			t.Errorf("config accepts {%s}, which headers does not know", n)
+		}
+	}
+	for _, v := range []string{
+		"{host}", "x{scheme}y", "{x}", "{Host}", "{9}", "{}", "{ host }", "{{host}}", "{x{host}", "{x{nosuch}",
+		"{tls_client_fingerprint}", `{"a":"{b}"}`, "{_}", "{host", "{a-b}",
+	} {
+		_, err := parse(v)
+		yaml := "listeners: [{address: \":0\"}]\nroutes: [{respond: {body: x}, response_headers: {set: {X-A: '" + v + "'}}}]\n"
+		_, cerr := config.Load([]byte(yaml), "t.yaml", func(string) (string, bool) { return "", false })
+		if (err == nil) != (cerr == nil) {
+			t.Errorf("%q: headers says %v, config says %v", v, err, cerr)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/gatehouse-proxy/gatehouse/config"
 	"github.com/gatehouse-proxy/gatehouse/tlsinfo"
 )
 
@@ -22,8 +23,7 @@ type Facts func(r *http.Request) (clientIP netip.Addr, requestID string)
 type getter func(r *http.Request, f Facts) string
 
 // lookup returns the getter of the placeholder called name (without
-// braces), nil for an unknown name. The names are those documented on
-// config.HeaderOps.
+// braces), nil for an unknown name. The names are config.Placeholders.
 func lookup(name string) getter {
 	switch name {
 	case "client_ip":
@@ -48,35 +48,32 @@ func lookup(name string) getter {
 		return func(r *http.Request, _ Facts) string { return tlsinfo.VerifyStatus(r) }
 	}
 	if fact := tlsFact(name); fact != nil {
-		return func(r *http.Request, _ Facts) string { return fact(r) }
+		return func(r *http.Request, _ Facts) string { return fact(r.TLS) }
 	}
 	return nil
 }
 
 // tlsFact returns the tlsinfo function behind a TLS placeholder.
-func tlsFact(name string) func(*http.Request) string {
-	var f func(*tls.ConnectionState) string
+func tlsFact(name string) func(*tls.ConnectionState) string {
 	switch name {
 	case "tls_version":
-		f = tlsinfo.Version
+		return tlsinfo.Version
 	case "tls_cipher":
-		f = tlsinfo.Cipher
+		return tlsinfo.Cipher
 	case "tls_sni":
-		f = tlsinfo.SNI
+		return tlsinfo.SNI
 	case "tls_alpn":
-		f = tlsinfo.ALPN
+		return tlsinfo.ALPN
 	case "tls_client_subject":
-		f = tlsinfo.ClientSubject
+		return tlsinfo.ClientSubject
 	case "tls_client_issuer":
-		f = tlsinfo.ClientIssuer
+		return tlsinfo.ClientIssuer
 	case "tls_client_serial":
-		f = tlsinfo.ClientSerial
+		return tlsinfo.ClientSerial
 	case "tls_client_fingerprint":
-		f = tlsinfo.ClientFingerprint
-	default:
-		return nil
+		return tlsinfo.ClientFingerprint
 	}
-	return func(r *http.Request) string { return f(r.TLS) }
+	return nil
 }
 
 func facts(r *http.Request, f Facts) (netip.Addr, string) {
@@ -96,9 +93,9 @@ type segment struct {
 
 // parse splits a header value into segments. It returns nil segments for
 // a value without placeholders, which is then used as it is. A
-// placeholder is "{" name "}" where name is a lower-case letter followed
-// by lower-case letters, digits and underscores; an unknown such name is
-// an error. Any other text, braces included, is literal.
+// placeholder is "{" name "}" where name is one or more lower-case
+// letters, digits and underscores; an unknown such name is an error, as
+// config's validation says. Any other text, braces included, is literal.
 func parse(v string) ([]segment, error) {
 	var segs []segment
 	lit := 0 // start of the pending literal text
@@ -113,7 +110,7 @@ func parse(v string) ([]segment, error) {
 		name := v[i+1 : i+1+n]
 		get := lookup(name)
 		if get == nil {
-			return nil, fmt.Errorf("unknown placeholder {%s}; known: {%s}", name, strings.Join(names(), "}, {"))
+			return nil, fmt.Errorf("unknown placeholder {%s}; known: {%s}", name, strings.Join(config.Placeholders, "}, {"))
 		}
 		if lit < i {
 			segs = append(segs, segment{lit: v[lit:i]})
@@ -128,37 +125,26 @@ func parse(v string) ([]segment, error) {
 	return segs, nil
 }
 
-// nameLen returns the length of the placeholder name s starts with: a
-// lower-case letter, then lower-case letters, digits or underscores.
+// nameLen returns the length of the run of lower-case letters, digits and
+// underscores s starts with: a placeholder name when a "}" follows.
 func nameLen(s string) int {
-	if s == "" || s[0] < 'a' || s[0] > 'z' {
-		return 0
-	}
-	n := 1
+	n := 0
 	for n < len(s) && (s[n] >= 'a' && s[n] <= 'z' || s[n] >= '0' && s[n] <= '9' || s[n] == '_') {
 		n++
 	}
 	return n
 }
 
-// names lists every placeholder, as config.HeaderOps documents them.
-func names() []string {
-	return []string{
-		"client_ip", "scheme", "host", "request_id",
-		"tls_version", "tls_cipher", "tls_sni", "tls_alpn",
-		"tls_client_subject", "tls_client_issuer", "tls_client_serial",
-		"tls_client_fingerprint", "tls_client_verified",
-	}
-}
-
-// expand returns the value of segs for r. A single placeholder (the usual
-// case, "{tls_client_subject}") costs only its fact.
+// expand returns the value of segs for r, without leading or trailing
+// blanks (which a field value cannot carry), so that a value whose
+// placeholders are all empty ends up empty. A single placeholder (the
+// usual case, "{tls_client_subject}") costs only its fact.
 func expand(segs []segment, r *http.Request, f Facts) string {
 	if r == nil {
 		return ""
 	}
 	if len(segs) == 1 {
-		return segs[0].get(r, f)
+		return strings.Trim(segs[0].get(r, f), " \t")
 	}
 	var b strings.Builder
 	b.Grow(64)
@@ -169,5 +155,5 @@ func expand(segs []segment, r *http.Request, f Facts) string {
 			b.WriteString(s.get(r, f))
 		}
 	}
-	return b.String()
+	return strings.Trim(b.String(), " \t")
 }
