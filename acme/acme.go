@@ -31,16 +31,6 @@ import (
 // acmeTLS1 is the ALPN protocol of the TLS-ALPN-01 challenge (RFC 8737).
 const acmeTLS1 = "acme-tls/1"
 
-// certmagic starts its own challenge server on the solver address when
-// nothing listens there. Gatehouse answers challenges on its listeners, so
-// that fallback points at unprivileged loopback ports where it is harmless
-// and cannot fail for lack of permission to bind 80 or 443.
-const (
-	fallbackHost     = "127.0.0.1"
-	fallbackHTTPPort = 5080
-	fallbackTLSPort  = 5443
-)
-
 // Manager is the long-lived owner of ACME state; it outlives reloads: one
 // certmagic certificate cache, whose maintenance goroutine renews
 // certificates, and the configuration of the Plan in use. Safe for
@@ -53,6 +43,7 @@ type Manager struct {
 	mu     sync.Mutex       // serializes Use and Close
 	cache  *certmagic.Cache // created by the first non-nil Use
 	every  time.Duration    // cache's renew check interval, fixed when created
+	hold   *placeholder     // created with cache; nil if it could not bind
 	closed bool
 }
 
@@ -121,6 +112,11 @@ func (m *Manager) ensureCache(every time.Duration) {
 		}
 		return
 	}
+	hold, err := newPlaceholder()
+	if err != nil {
+		m.log.Warn("acme could not reserve a loopback port; certmagic may bind ports 80 and 443 itself during challenges", "error", err)
+	}
+	m.hold = hold
 	m.cache = certmagic.NewCache(certmagic.CacheOptions{
 		GetConfigForCert:   m.configFor,
 		RenewCheckInterval: every,
@@ -151,18 +147,20 @@ func (m *Manager) activate(p *Plan) (*active, context.Context) {
 		ShouldEmitFunc: shouldEmit,
 		Logger:         m.zlog,
 	})
-	issuer := certmagic.NewACMEIssuer(magic, certmagic.ACMEIssuer{
+	template := certmagic.ACMEIssuer{
 		CA:                      p.directory,
 		Email:                   p.email,
 		Agreed:                  true,
 		TrustedRoots:            p.roots,
 		DisableHTTPChallenge:    !p.http01,
 		DisableTLSALPNChallenge: !p.tlsALPN01,
-		ListenHost:              fallbackHost,
-		AltHTTPPort:             fallbackHTTPPort,
-		AltTLSALPNPort:          fallbackTLSPort,
 		Logger:                  m.zlog,
-	})
+	}
+	if m.hold != nil {
+		template.ListenHost = placeholderHost
+		template.AltHTTPPort, template.AltTLSALPNPort = m.hold.port(), m.hold.port()
+	}
+	issuer := certmagic.NewACMEIssuer(magic, template)
 	magic.Issuers = []certmagic.Issuer{issuer}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &active{plan: p, cache: m.cache, magic: magic, issuer: issuer, cancel: cancel}, ctx
@@ -232,6 +230,9 @@ func (m *Manager) Close() {
 	}
 	if m.cache != nil {
 		m.cache.Stop()
+	}
+	if m.hold != nil {
+		m.hold.close()
 	}
 }
 

@@ -42,6 +42,8 @@ func TestObtainHTTP01(t *testing.T) {
 		t.Errorf("%d acme-tls/1 handshakes with tls-alpn-01 disabled", n)
 	}
 	logs.Wait(t, time.Second, "acme certificate obtained", "domain", "http01.test")
+	// certmagic's own narration arrives at debug level, marked as such.
+	logs.Wait(t, time.Second, "certificate obtained successfully", "level", "DEBUG", "component", "certmagic.obtain")
 	if n := p.NewOrders(); n != 2 {
 		t.Errorf("%d new orders, want 2 (one per name)", n)
 	}

@@ -90,9 +90,11 @@ func TestPrepareHasNoSideEffects(t *testing.T) {
 
 // Names are matched ignoring case, a trailing dot and a port; names not
 // listed, and listed names without a certificate yet, get (nil, nil) so
-// the caller can fall back; nothing is managed after Use(nil).
+// the caller can fall back; a failed attempt is logged with its reason;
+// nothing is managed after Use(nil).
 func TestCoversAndUnmanagedNames(t *testing.T) {
-	m := newManager(t, &testkit.Logs{})
+	logs := &testkit.Logs{}
+	m := newManager(t, logs)
 	if m.Covers("example.com") {
 		t.Error("Covers before any Use")
 	}
@@ -111,6 +113,10 @@ func TestCoversAndUnmanagedNames(t *testing.T) {
 		if c != nil || err != nil {
 			t.Errorf("GetCertificate(%q) = %v, %v; want nil, nil", name, c, err)
 		}
+	}
+	failed := logs.Wait(t, 10*time.Second, "acme certificate failed; retrying with backoff", "domain", "example.com")
+	if !strings.Contains(failed.Str("error"), "127.0.0.1:1") || failed.Str("level") != "ERROR" {
+		t.Errorf("failure logged as %v; want an error naming the CA's address", failed)
 	}
 	m.Use(nil)
 	if m.Covers("example.com") {

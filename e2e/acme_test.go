@@ -19,30 +19,39 @@ import (
 const acmeWait = 60 * time.Second
 
 // acmeSetup is a Pebble and the variables of an ACME config using it:
-// DIR, ROOT (Pebble's HTTPS root), STORAGE, B (the backend) and TLS, a
-// fixed loopback address for the TLS listener (Pebble must be told the
-// port, and only one listener per config may use port 0).
+// SITE and WWW (the domains), DIR, ROOT (Pebble's HTTPS root), STORAGE,
+// B (the backend) and TLS, a fixed loopback address for the TLS listener
+// (Pebble must be told the port, and only one listener per config may use
+// port 0).
 type acmeSetup struct {
-	pebble *testkit.Pebble
-	b      *testkit.Backend
-	vars   testkit.Vars
+	pebble    *testkit.Pebble
+	b         *testkit.Backend
+	vars      testkit.Vars
+	site, www string
 }
 
-func newACMESetup(t *testing.T, validity time.Duration) *acmeSetup {
+// newACMESetup names its domains after name (none: site.test): certmagic
+// keeps pending challenges in memory per process by domain, so tests
+// running in parallel must not share domains.
+func newACMESetup(t *testing.T, name string, validity time.Duration) *acmeSetup {
 	t.Helper()
 	p := testkit.NewPebble(t, validity)
 	if u, err := url.Parse(p.Directory); err != nil || !net.ParseIP(u.Hostname()).IsLoopback() {
 		t.Fatalf("ACME directory %q is not on loopback; no test may reach a real CA", p.Directory)
 	}
 	b := testkit.NewBackend(t, "app", testkit.Echo())
-	return &acmeSetup{pebble: p, b: b, vars: testkit.Vars{
-		"DIR": p.Directory, "ROOT": p.CARootFile, "STORAGE": t.TempDir(),
-		"B": b.URL, "TLS": freeAddr(t),
+	site := "site.test"
+	if name != "" {
+		site = name + "." + site
+	}
+	return &acmeSetup{pebble: p, b: b, site: site, www: "www." + site, vars: testkit.Vars{
+		"SITE": site, "WWW": "www." + site, "DIR": p.Directory, "ROOT": p.CARootFile,
+		"STORAGE": t.TempDir(), "B": b.URL, "TLS": freeAddr(t),
 	}}
 }
 
 // acmeYAML is a plain and a TLS listener proxying to B, with ACME for
-// site.test and www.site.test; extra is added to the tls.acme section.
+// SITE and WWW; extra is added to the tls.acme section.
 func acmeYAML(extra string) string {
 	return `
 listeners:
@@ -50,7 +59,7 @@ listeners:
   - {address: "${TLS}", tls: {}}
 tls:
   acme:
-    domains: [site.test, www.site.test]
+    domains: ["${SITE}", "${WWW}"]
     email: ops@site.test
     directory: "${DIR}"
     ca_root: "${ROOT}"
@@ -106,9 +115,9 @@ func (s *acmeSetup) waitHTTPS(t *testing.T, host string, timeout time.Duration, 
 // trusting only Pebble's root; the plain listener redirects to HTTPS.
 func TestACMEObtainsCertificates(t *testing.T) {
 	t.Parallel()
-	s := newACMESetup(t, 0)
+	s := newACMESetup(t, "", 0) // site.test and www.site.test
 	g := s.start(t, acmeYAML(""))
-	for _, host := range []string{"site.test", "www.site.test"} {
+	for _, host := range []string{s.site, s.www} {
 		leaf := s.waitHTTPS(t, host, acmeWait, nil)
 		if err := leaf.VerifyHostname(host); err != nil {
 			t.Errorf("%s: %v", host, err)
@@ -117,15 +126,15 @@ func TestACMEObtainsCertificates(t *testing.T) {
 	if got := s.b.Last().Header.Get("X-Forwarded-Proto"); got != "https" {
 		t.Errorf("X-Forwarded-Proto %q, want https", got)
 	}
-	g.Logs.Wait(t, time.Second, "acme certificate obtained", "domain", "site.test")
+	g.Logs.Wait(t, time.Second, "acme certificate obtained", "domain", s.site)
 	if n := s.pebble.NewOrders(); n != 2 {
 		t.Errorf("%d orders at the CA, want 2", n)
 	}
 	// The TLS listener is not on 443, so the redirect names its port.
-	res, _ := g.Get("/page?q=1", "Host", "site.test")
-	want := fmt.Sprintf("https://site.test:%d/page?q=1", portOf(t, s.vars["TLS"]))
+	res, _ := g.Get("/page?q=1", "Host", s.site)
+	want := fmt.Sprintf("https://%s:%d/page?q=1", s.site, portOf(t, s.vars["TLS"]))
 	if res.StatusCode != 308 || res.Header.Get("Location") != want {
-		t.Errorf("plain HTTP for site.test: %d to %q, want 308 to %s", res.StatusCode, res.Header.Get("Location"), want)
+		t.Errorf("plain HTTP for %s: %d to %q, want 308 to %s", s.site, res.StatusCode, res.Header.Get("Location"), want)
 	}
 }
 
@@ -137,9 +146,9 @@ func TestACMEChallengeTypes(t *testing.T) {
 	for _, challenge := range []string{"http-01", "tls-alpn-01"} {
 		t.Run(challenge, func(t *testing.T) {
 			t.Parallel()
-			s := newACMESetup(t, 0)
+			s := newACMESetup(t, strings.Split(challenge, "-")[0], 0) // http or tls
 			s.start(t, acmeYAML("    challenges: ["+challenge+"]\n"))
-			s.waitHTTPS(t, "site.test", acmeWait, nil)
+			s.waitHTTPS(t, s.site, acmeWait, nil)
 			// Pebble logs HTTP validations only; a certificate without
 			// one was validated by TLS-ALPN-01.
 			if viaHTTP := strings.Contains(s.pebble.Log(), "validate w/ HTTP"); viaHTTP != (challenge == "http-01") {
@@ -154,23 +163,23 @@ func TestACMEChallengeTypes(t *testing.T) {
 // reload.
 func TestACMERenewal(t *testing.T) {
 	t.Parallel()
-	s := newACMESetup(t, 30*time.Second)
+	s := newACMESetup(t, "renew", 30*time.Second)
 	g := s.start(t, acmeYAML("    renew_check_interval: 1s\n"))
-	first := s.waitHTTPS(t, "site.test", acmeWait, nil)
+	first := s.waitHTTPS(t, s.site, acmeWait, nil)
 	if life := first.NotAfter.Sub(first.NotBefore); life > time.Minute {
 		t.Fatalf("certificate valid for %s, want Pebble's short validity", life)
 	}
-	s.waitHTTPS(t, "site.test", 45*time.Second, func(c *x509.Certificate) bool {
+	s.waitHTTPS(t, s.site, 45*time.Second, func(c *x509.Certificate) bool {
 		return c.SerialNumber.Cmp(first.SerialNumber) != 0
 	})
-	g.Logs.Wait(t, time.Second, "acme certificate renewed", "domain", "site.test")
+	g.Logs.Wait(t, time.Second, "acme certificate renewed", "domain", s.site)
 }
 
 // TestACMESharedStorage runs two instances on one storage directory: the
 // CA gets one order per name, and both serve the same certificate.
 func TestACMESharedStorage(t *testing.T) {
 	t.Parallel()
-	s := newACMESetup(t, 0)
+	s := newACMESetup(t, "shared", 0)
 	other := *s
 	other.vars = testkit.Vars{}
 	for k, v := range s.vars {
@@ -181,12 +190,12 @@ func TestACMESharedStorage(t *testing.T) {
 	// second one's challenges from the shared storage.
 	s.start(t, acmeYAML(""))
 	testkit.Start(t, acmeYAML(""), other.vars)
-	a := s.waitHTTPS(t, "site.test", acmeWait, nil)
-	b := other.waitHTTPS(t, "site.test", acmeWait, nil)
+	a := s.waitHTTPS(t, s.site, acmeWait, nil)
+	b := other.waitHTTPS(t, s.site, acmeWait, nil)
 	if !a.Equal(b) {
 		t.Errorf("instances serve different certificates: serial %x and %x", a.SerialNumber, b.SerialNumber)
 	}
-	other.waitHTTPS(t, "www.site.test", acmeWait, nil)
+	other.waitHTTPS(t, s.www, acmeWait, nil)
 	if n := s.pebble.NewOrders(); n != 2 {
 		t.Errorf("%d orders at the CA for two names and two instances, want 2", n)
 	}
@@ -196,17 +205,17 @@ func TestACMESharedStorage(t *testing.T) {
 // drops one (no longer served).
 func TestACMEReload(t *testing.T) {
 	t.Parallel()
-	s := newACMESetup(t, 0)
+	s := newACMESetup(t, "reload", 0)
 	g := s.start(t, acmeYAML(""))
-	s.waitHTTPS(t, "www.site.test", acmeWait, nil)
-	yaml := strings.Replace(acmeYAML(""), "www.site.test", "api.site.test", 1)
-	if err := g.Apply(yaml); err != nil {
+	s.waitHTTPS(t, s.www, acmeWait, nil)
+	api := "api." + s.site
+	if err := g.Apply(strings.Replace(acmeYAML(""), `"${WWW}"`, `"`+api+`"`, 1)); err != nil {
 		t.Fatal(err)
 	}
-	s.waitHTTPS(t, "api.site.test", acmeWait, nil)
-	s.waitHTTPS(t, "site.test", time.Second, nil)
-	if _, _, _, err := s.httpsGet(t, "www.site.test", "/"); err == nil {
-		t.Error("www.site.test is still served after it was dropped")
+	s.waitHTTPS(t, api, acmeWait, nil)
+	s.waitHTTPS(t, s.site, time.Second, nil)
+	if _, _, _, err := s.httpsGet(t, s.www, "/"); err == nil {
+		t.Errorf("%s is still served after it was dropped", s.www)
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-proxy/gatehouse/internal/testkit"
 )
 
 // TestMain fails the package if goroutines outlive the tests: every
@@ -46,6 +48,9 @@ func leakedGoroutines(timeout time.Duration) string {
 // ignored reports whether a goroutine's stack belongs to the test runner,
 // this check or the runtime rather than to a test.
 func ignored(stack string) bool {
+	if testkit.ProcessLifetime(stack) {
+		return true
+	}
 	for _, marker := range []string{"testing.(*M).", "leakedGoroutines", "os/signal.", "runtime.ensureSigM"} {
 		if strings.Contains(stack, marker) {
 			return true
