@@ -32,6 +32,8 @@ func write(log *slog.Logger, r *http.Request, rec *recorder) {
 	switch {
 	case info.Err != nil && proxy.Status(info.Err) == proxy.StatusClientClosed:
 		status = proxy.StatusClientClosed
+	case info.Status != 0:
+		status = info.Status // the funnel's answer, also when a gRPC client got it as a grpc-status in a 200
 	case status == 0 && info.Upgraded:
 		status = http.StatusSwitchingProtocols
 	case status == 0 && info.Err != nil:

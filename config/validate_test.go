@@ -100,8 +100,7 @@ func TestValidateUpstreams(t *testing.T) {
 			"      - http://a b:1\n" +
 			"      - {url: http://ok:1, weight: 1001}\n",
 			[]string{
-				`gh.yaml:5:9: upstreams.api.targets[0].url: "https://a:443": https upstreams are not supported yet; use http://`,
-				`gh.yaml:6:9: upstreams.api.targets[1].url: "ftp://a:21": scheme "ftp" is not supported; use http://`,
+				`gh.yaml:6:9: upstreams.api.targets[1].url: "ftp://a:21": scheme "ftp" is not supported; use http://, https:// or h2c:// (cleartext HTTP/2, e.g. for gRPC)`,
 				`gh.yaml:7:9: upstreams.api.targets[2].url: "a:80" is not a URL like http://10.0.0.5:8080`,
 				`gh.yaml:8:9: upstreams.api.targets[3].url: "10.0.0.1:80" is not a URL like http://10.0.0.5:8080`,
 				`gh.yaml:9:9: upstreams.api.targets[4].url: "http://user@a:1": must not contain user info (user@)`,
@@ -111,6 +110,7 @@ func TestValidateUpstreams(t *testing.T) {
 				`gh.yaml:13:9: upstreams.api.targets[8].url: "http://a:1#f": must not have a fragment`,
 				`gh.yaml:14:9: upstreams.api.targets[9].url: "http://a:99999": port "99999" in "a:99999" must be a number from 1 to 65535`,
 				`gh.yaml:15:9: upstreams.api.targets[10].url: "http://a b:1" is not a URL like http://10.0.0.5:8080`,
+				`gh.yaml:16:15: upstreams.api.targets[11].url: scheme http differs from https in upstreams.api.targets[0]; all targets of an upstream use one scheme (make a second upstream)`,
 				`gh.yaml:16:36: upstreams.api.targets[11].weight: must be from 1 to 1000, got 1001`,
 			}},
 		{"duplicate targets", L + "upstreams:\n  api:\n    targets: [http://a, 'http://A:80/', {url: http://b:1}, http://b:1]\n", []string{
@@ -182,7 +182,6 @@ func TestValidateRoutes(t *testing.T) {
 		}},
 		{"route upstream", R + "  - {match: {path: /a}, upstream: apj}\n  - {match: {path: /b}, upstream: 'https://x:1'}\n  - {match: {path: /c}, upstream: 'http://x'}\n", []string{
 			`gh.yaml:6:35: routes[0].upstream: unknown upstream "apj"; defined: api`,
-			`gh.yaml:7:35: routes[1].upstream: "https://x:1": https upstreams are not supported yet; use http://`,
 		}},
 		{"no upstreams defined", L + "routes:\n  - upstream: api\n", []string{
 			`gh.yaml:3:15: routes[0].upstream: unknown upstream "api"; no upstreams are defined (or write a URL such as http://10.0.0.5:8080)`,

@@ -43,6 +43,11 @@ func (echoService) UnaryCall(ctx context.Context, in *testpb.SimpleRequest) (*te
 
 func (echoService) StreamingOutputCall(in *testpb.StreamingOutputCallRequest, s grpc.ServerStreamingServer[testpb.StreamingOutputCallResponse]) error {
 	for _, p := range in.GetResponseParameters() {
+		select {
+		case <-time.After(time.Duration(p.GetIntervalUs()) * time.Microsecond):
+		case <-s.Context().Done():
+			return s.Context().Err()
+		}
 		body := bytes.Repeat([]byte{'x'}, int(p.GetSize()))
 		if err := s.Send(&testpb.StreamingOutputCallResponse{Payload: &testpb.Payload{Body: body}}); err != nil {
 			return err
@@ -68,7 +73,13 @@ func (echoService) FullDuplexCall(s grpc.BidiStreamingServer[testpb.StreamingOut
 
 // grpcTarget serves echoService on loopback, over h2c or, given a CA, TLS
 // with a certificate for 127.0.0.1. It returns the Gatehouse target URL.
-func grpcTarget(t *testing.T, ca *testkit.CA) string {
+func grpcTarget(t testing.TB, ca *testkit.CA) string {
+	url, _ := grpcServer(t, ca)
+	return url
+}
+
+// grpcServer is grpcTarget, also returning the server.
+func grpcServer(t testing.TB, ca *testkit.CA) (string, *grpc.Server) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -85,11 +96,11 @@ func grpcTarget(t *testing.T, ca *testkit.CA) string {
 	testpb.RegisterTestServiceServer(srv, echoService{})
 	go srv.Serve(ln)
 	t.Cleanup(srv.Stop)
-	return scheme + ln.Addr().String()
+	return scheme + ln.Addr().String(), srv
 }
 
 // grpcClient dials Gatehouse at addr: cleartext HTTP/2 when tlsConf is nil.
-func grpcClient(t *testing.T, addr string, tlsConf *tls.Config) testpb.TestServiceClient {
+func grpcClient(t testing.TB, addr string, tlsConf *tls.Config) testpb.TestServiceClient {
 	t.Helper()
 	creds := insecure.NewCredentials()
 	if tlsConf != nil {
@@ -233,6 +244,33 @@ func TestGRPCBidi(t *testing.T) {
 	}
 }
 
+// TestGRPCUpstreamDiesMidStream: a stream the target breaks off ends
+// with UNAVAILABLE and a reason, after the messages already sent.
+func TestGRPCUpstreamDiesMidStream(t *testing.T) {
+	t.Parallel()
+	target, srv := grpcServer(t, nil)
+	g := testkit.Start(t, `
+listeners: [{address: "${LISTEN}", h2c: true}]
+routes: [{upstream: "${T}"}]
+`, testkit.Vars{"T": target})
+	c := grpcClient(t, g.Addr, nil)
+	s, err := c.StreamingOutputCall(grpcContext(t), &testpb.StreamingOutputCallRequest{ResponseParameters: []*testpb.ResponseParameters{
+		{Size: 10}, {Size: 10, IntervalUs: int32(time.Minute / time.Microsecond)},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Recv(); err != nil {
+		t.Fatalf("first message: %v", err)
+	}
+	srv.Stop() // closes the connection under the open stream
+	_, err = s.Recv()
+	st := status.Convert(err)
+	if st.Code() != codes.Unavailable || !strings.Contains(st.Message(), "gatehouse: the response from the upstream broke off") {
+		t.Errorf("got %v %q, want Unavailable from gatehouse", st.Code(), st.Message())
+	}
+}
+
 // TestGRPCDeadUpstream: Gatehouse's own 502 reaches a gRPC client as
 // UNAVAILABLE, while its logs keep the real status and cause.
 func TestGRPCDeadUpstream(t *testing.T) {
@@ -255,5 +293,30 @@ routes: [{upstream: "${T}"}]
 	a := g.Access.Wait(t, 5*time.Second, "request", "path", "/grpc.testing.TestService/UnaryCall")
 	if !strings.Contains(a.Str("error"), "connection refused") {
 		t.Errorf("access log %v lacks the cause", a)
+	}
+}
+
+// BenchmarkGRPCUnary compares unary calls made directly to an h2c gRPC
+// server with calls through Gatehouse (h2c in and out), on one connection.
+func BenchmarkGRPCUnary(b *testing.B) {
+	target := grpcTarget(b, nil)
+	g := testkit.Start(b, `
+listeners: [{address: "${LISTEN}", h2c: true}]
+routes: [{upstream: "${T}"}]
+`, testkit.Vars{"T": target})
+	g.Logs.Discard()
+	g.Access.Discard()
+	for name, addr := range map[string]string{"direct": strings.TrimPrefix(target, "h2c://"), "gatehouse": g.Addr} {
+		b.Run(name, func(b *testing.B) {
+			c := grpcClient(b, addr, nil)
+			req := &testpb.SimpleRequest{Payload: &testpb.Payload{Body: bytes.Repeat([]byte{'x'}, 256)}}
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.UnaryCall(ctx, req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

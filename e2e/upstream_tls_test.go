@@ -286,7 +286,7 @@ upstreams:
 		t.Errorf("good target served %d of 6", good.hits())
 	}
 
-	h := testkit.Start(t, pool+`    health: {active: {interval: 50ms, timeout: 50ms, unhealthy_threshold: 1}}
+	h := testkit.Start(t, pool+`    health: {active: {interval: 1s, timeout: 1s, unhealthy_threshold: 1}}
 routes: [{upstream: api}]
 `, vars)
 	e := h.Logs.Wait(t, 5*time.Second, "upstream target down", "target", bad.URL)

@@ -21,12 +21,20 @@ func writeTLSFiles(t *testing.T, readme []byte) {
 	ca := testkit.NewCA(t, "README CA")
 	leaf := ca.Issue([]string{"example.com", "*.example.com", "localhost", "127.0.0.1"}, testkit.LeafOptions{})
 	src := map[string]string{"cert": leaf.CertFile, "key": leaf.KeyFile, "ca": ca.CertFile, "ca_root": ca.CertFile}
+	// Upstream client certificates (files named client...) must be made
+	// for client authentication.
+	client := ca.Issue([]string{"gatehouse"}, testkit.LeafOptions{Client: true})
+	clientSrc := map[string]string{"cert": client.CertFile, "key": client.KeyFile}
 	for _, m := range tlsFileKey.FindAllStringSubmatch(string(readme), -1) {
 		kind, path := m[1], m[2]
 		if filepath.IsAbs(path) || strings.HasPrefix(path, "..") || !strings.Contains(path, ".") {
 			continue
 		}
-		data, err := os.ReadFile(src[kind])
+		from := src[kind]
+		if f, ok := clientSrc[kind]; ok && strings.Contains(filepath.Base(path), "client") {
+			from = f
+		}
+		data, err := os.ReadFile(from)
 		if err != nil {
 			t.Fatal(err)
 		}

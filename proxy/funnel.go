@@ -25,6 +25,9 @@ var (
 	ErrConnLimit = errors.New("no free connection to the target (max_conns reached)")
 	// ErrBodyTimeout: the client stopped sending its body (408).
 	ErrBodyTimeout = errors.New("the client stopped sending the request body")
+	// ErrForbidden: the route requires what the request lacks, such as a
+	// verified client certificate (403).
+	ErrForbidden = errors.New("forbidden")
 	// ErrUpgradeH2C: a protocol upgrade (WebSocket) was asked of an h2c
 	// upstream; HTTP/2 has no Upgrade, so it cannot be passed on (502).
 	ErrUpgradeH2C = errors.New("cannot pass a protocol upgrade (WebSocket) to h2c targets, which speak HTTP/2 only; use http:// or https:// targets for this route")
@@ -61,6 +64,8 @@ func Status(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, ErrBodyTimeout):
 		return http.StatusRequestTimeout
+	case errors.Is(err, ErrForbidden):
+		return http.StatusForbidden
 	case errors.As(err, &nh), errors.Is(err, ErrConnLimit):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
@@ -74,6 +79,7 @@ func Status(err error) int {
 var messages = map[int]string{
 	http.StatusBadRequest:            "bad request",
 	http.StatusNotFound:              "no route for this request",
+	http.StatusForbidden:             "forbidden: a verified client certificate is required",
 	http.StatusRequestEntityTooLarge: "request body too large",
 	http.StatusRequestTimeout:        "request timeout: the request body stopped arriving",
 	http.StatusBadGateway:            "bad gateway: the upstream could not be reached or sent a broken response",
@@ -101,6 +107,9 @@ func (f *Funnel) Fail(w http.ResponseWriter, r *http.Request, err error) {
 	f.log(r, info, status, err)
 	var fe *Error
 	committed := errors.As(err, &fe) && fe.Phase == PhaseResponse
+	if committed && status != StatusClientClosed && endGRPC(w, r, status) {
+		return
+	}
 	if committed || status == StatusClientClosed {
 		// Abort the connection: after a partial response so the client
 		// cannot mistake a truncated body for a complete one; when the
@@ -108,6 +117,7 @@ func (f *Funnel) Fail(w http.ResponseWriter, r *http.Request, err error) {
 		// never sees the empty 200 net/http would otherwise send.
 		panic(http.ErrAbortHandler)
 	}
+	info.Status = status
 	f.write(w, r, status)
 }
 
@@ -118,11 +128,11 @@ func (f *Funnel) write(w http.ResponseWriter, r *http.Request, status int) {
 			delete(h, k)
 		}
 	}
+	msg := messageOf(status)
 	if ct, ok := grpcContentType(r.Header); ok {
-		writeGRPC(w, ct, status, messageOf(status))
+		writeGRPC(w, ct, status, msg)
 		return
 	}
-	msg := messageOf(status)
 	var body string
 	if wantsJSON(r.Header["Accept"]) {
 		h["Content-Type"] = []string{"application/json"}

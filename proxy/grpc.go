@@ -10,6 +10,7 @@ import (
 // that Gatehouse's own errors map to.
 const (
 	grpcDeadlineExceeded  = 4
+	grpcPermissionDenied  = 7
 	grpcResourceExhausted = 8
 	grpcUnimplemented     = 12
 	grpcInternal          = 13
@@ -30,6 +31,8 @@ func grpcCode(status int) int {
 		return grpcDeadlineExceeded
 	case http.StatusNotFound:
 		return grpcUnimplemented
+	case http.StatusForbidden:
+		return grpcPermissionDenied
 	case http.StatusRequestEntityTooLarge:
 		return grpcResourceExhausted
 	case http.StatusBadRequest:
@@ -64,6 +67,24 @@ func writeGRPC(w http.ResponseWriter, contentType string, status int, msg string
 	h["Grpc-Status"] = []string{strconv.Itoa(grpcCode(status))}
 	h["Grpc-Message"] = []string{grpcEscape("gatehouse: " + msg)}
 	w.WriteHeader(http.StatusOK)
+}
+
+// endGRPC ends a gRPC response that broke off after its header was sent
+// (the target went away mid-stream) with trailers carrying the status, so
+// the client sees UNAVAILABLE with a reason rather than a reset stream. It
+// reports false, doing nothing, for anything but a gRPC response to a
+// gRPC request.
+func endGRPC(w http.ResponseWriter, r *http.Request, status int) bool {
+	if _, ok := grpcContentType(r.Header); !ok {
+		return false
+	}
+	h := w.Header()
+	if _, ok := grpcContentType(h); !ok {
+		return false
+	}
+	h[http.TrailerPrefix+"Grpc-Status"] = []string{strconv.Itoa(grpcCode(status))}
+	h[http.TrailerPrefix+"Grpc-Message"] = []string{grpcEscape("gatehouse: the response from the upstream broke off: " + messageOf(status))}
+	return true
 }
 
 // grpcEscape percent-encodes a grpc-message value: bytes outside printable

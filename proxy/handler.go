@@ -45,11 +45,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body := &bodyGuard{rc: r.Body}
 	out := h.outbound(r, info, up, body)
-	if out.Body != nil && r.ProtoMajor == 1 {
-		// Let the target answer while the client is still sending, as
-		// HTTP/2 always allows: without this net/http would discard (or
-		// refuse) the rest of the body once the response header is out.
-		_ = http.NewResponseController(w).EnableFullDuplex()
+	if out.Body != nil && r.ProtoMajor == 1 && http.NewResponseController(w).EnableFullDuplex() == nil {
+		// Full duplex lets the target answer while the client is still
+		// sending, as HTTP/2 always allows; without it net/http would
+		// discard (or refuse) the rest of the body once the response
+		// header is out. The body must then be closed before returning:
+		// net/http would otherwise read it in the background while it
+		// reads the next request, and panic (golang/go#68560).
+		defer r.Body.Close()
 	}
 	a := &attempt{h: h, c: upstream.Choice{Req: r, ClientIP: info.ClientIP}}
 	h.Pool.Request()

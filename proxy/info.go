@@ -33,6 +33,10 @@ type Info struct {
 	Upgraded bool
 	// Err is the cause of a failed request, set by the error funnel.
 	Err error
+	// Status is the HTTP status the funnel answered a failed request
+	// with, 0 if none. A gRPC client gets it as a grpc-status in a 200
+	// response, so the access log should record this one.
+	Status int
 }
 
 type infoKey struct{}

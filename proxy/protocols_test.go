@@ -316,3 +316,107 @@ func TestH2CTargetSpeakingHTTP1(t *testing.T) {
 		t.Errorf("status %d, log:\n%s", res.StatusCode, logs)
 	}
 }
+
+// max_idle_conns: 0 keeps no connection to an HTTP/1.1 target for reuse.
+func TestMaxIdleConnsZero(t *testing.T) {
+	for _, idle := range []int{0, 4} {
+		peers := make(chan string, 2)
+		url, o := target(t, "http", func(w http.ResponseWriter, r *http.Request) { peers <- r.RemoteAddr })
+		o.MaxIdleConns = idle
+		gw, _ := gateway(t, url, o, false)
+		c := client(t, false)
+		for range 2 {
+			res, err := c.Get(gw + "/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+		}
+		if first, second := <-peers, <-peers; (first == second) != (idle > 0) {
+			t.Errorf("max idle %d: connections %s and %s", idle, first, second)
+		}
+	}
+}
+
+// A gRPC response the target breaks off mid-stream ends with a gRPC
+// status in trailers, not a reset stream.
+func TestGRPCBrokenStream(t *testing.T) {
+	url, o := target(t, "h2c", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/grpc")
+		w.Write([]byte("\x00\x00\x00\x00\x01x"))
+		http.NewResponseController(w).Flush()
+		panic(http.ErrAbortHandler) // the target resets the stream
+	})
+	gw, logs := gateway(t, url, o, true)
+	req, _ := http.NewRequest("POST", gw+"/pkg.Svc/Watch", strings.NewReader("\x00\x00\x00\x00\x00"))
+	req.Header.Set("Content-Type", "application/grpc")
+	res, err := client(t, true).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil || string(body) != "\x00\x00\x00\x00\x01x" {
+		t.Fatalf("body %q, %v", body, err)
+	}
+	if res.Trailer.Get("Grpc-Status") != "14" || !strings.Contains(res.Trailer.Get("Grpc-Message"), "broke off") {
+		t.Errorf("trailers %v, want grpc-status 14", res.Trailer)
+	}
+	if !strings.Contains(logs.String(), `"status":502`) {
+		t.Errorf("log lacks the failure:\n%s", logs)
+	}
+
+	// Not a gRPC request: the connection is cut as for any broken response.
+	req, _ = http.NewRequest("GET", gw+"/plain", nil)
+	res, err = client(t, true).Do(req)
+	if err == nil {
+		_, err = io.ReadAll(res.Body)
+		res.Body.Close()
+	}
+	if err == nil {
+		t.Error("a broken plain response ended cleanly")
+	}
+}
+
+// A body left unread under full duplex must not make net/http read the
+// connection twice at once (golang/go#68560): the next request on the
+// connection is served, and nothing panics.
+func TestFullDuplexUnreadBody(t *testing.T) {
+	url, o := target(t, "http", func(w http.ResponseWriter, r *http.Request) {})
+	pool, _ := upstream.Build("api", &config.Upstream{Targets: []config.Target{{URL: url}}}, nil, upstream.Options{})
+	fwd := NewHTTPForwarder(o, nil)
+	t.Cleanup(fwd.Close)
+	h := &Handler{Pool: pool, Forwarder: fwd, Forwarding: &Forwarding{RequestIDHeader: "X-Request-Id"}, Funnel: &Funnel{}}
+	var serverLog syncBuffer
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// As the runtime limits bodies, behind a wrapper (the access log's).
+		w = wrapped{w}
+		r.Body = http.MaxBytesReader(w, r.Body, 1024)
+		h.ServeHTTP(w, r)
+	}))
+	srv.Config.ErrorLog = log.New(&serverLog, "", 0)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	c := client(t, false)
+	for i := range 5 {
+		req, _ := http.NewRequest("POST", srv.URL+"/", io.NopCloser(strings.NewReader(strings.Repeat("x", 4096))))
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Errorf("request %d: status %d, want 413", i, res.StatusCode)
+		}
+	}
+	if strings.Contains(serverLog.String(), "panic") {
+		t.Errorf("server log:\n%s", serverLog.String())
+	}
+}
+
+// wrapped is a ResponseWriter wrapper, as middleware adds.
+type wrapped struct{ http.ResponseWriter }
+
+func (w wrapped) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -21,7 +21,8 @@ type TransportOptions struct {
 	DialTimeout           time.Duration
 	ResponseHeaderTimeout time.Duration
 	IdleConnTimeout       time.Duration
-	// MaxIdleConns is the idle keep-alive connections kept per target.
+	// MaxIdleConns is the idle keep-alive connections kept per target; 0
+	// keeps none.
 	MaxIdleConns int
 	// MaxConns limits connections per target; 0 means no limit.
 	MaxConns int
@@ -71,12 +72,16 @@ func NewHTTPForwarder(o TransportOptions, ups *Upgrades) *HTTPForwarder {
 	if o.Scheme == upstream.SchemeHTTPS {
 		tc, f.setupErr = o.TLS.ClientConfig()
 	}
+	idle := o.MaxIdleConns
+	if idle == 0 {
+		idle = -1 // net/http reads 0 as its default of 2
+	}
 	d := &net.Dialer{Timeout: o.DialTimeout, KeepAlive: 30 * time.Second}
 	t := &http.Transport{
 		Proxy:                  nil, // never send upstream traffic through an environment proxy
 		DialContext:            d.DialContext,
 		MaxIdleConns:           0, // bounded per host below
-		MaxIdleConnsPerHost:    o.MaxIdleConns,
+		MaxIdleConnsPerHost:    idle,
 		MaxConnsPerHost:        o.MaxConns,
 		IdleConnTimeout:        o.IdleConnTimeout,
 		ResponseHeaderTimeout:  o.ResponseHeaderTimeout,

@@ -2,13 +2,11 @@ package runtime
 
 import (
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"maps"
 	"net/http"
 	"net/netip"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/gatehouse-proxy/gatehouse/config"
@@ -102,9 +100,6 @@ func (s *sniNames) match(name string) bool {
 	return false
 }
 
-// errClientCert is why a route with client_auth refused a request.
-var errClientCert = errors.New("the route requires a client certificate that verifies against its CA")
-
 // clientAuth returns middleware refusing (403) requests without a client
 // certificate that verifies against the CA bundle in file. The file is
 // read now, so a reload picks up a changed bundle.
@@ -119,39 +114,9 @@ func (rt *Runtime) clientAuth(route string, ca *config.RouteClientAuth) (func(ht
 				next.ServeHTTP(w, r)
 				return
 			}
-			rt.forbid(w, r, fmt.Errorf("route %q: client certificate %s: %w", route, tlsinfo.VerifyStatus(r), errClientCert))
+			rt.funnel.Fail(w, r, fmt.Errorf("route %q requires a client certificate that verifies against its CA; got %s: %w", route, tlsinfo.VerifyStatus(r), proxy.ErrForbidden))
 		})
 	}, nil
-}
-
-// forbid answers 403 in the error funnel's format. It stands in for
-// rt.funnel.Fail until the funnel has an error that maps to 403.
-func (rt *Runtime) forbid(w http.ResponseWriter, r *http.Request, err error) {
-	info := proxy.InfoFrom(r.Context())
-	info.Err = err
-	if l := rt.funnel.Log; l != nil {
-		l.DebugContext(r.Context(), "request failed", "status", http.StatusForbidden, "route", info.Route,
-			"method", r.Method, "host", r.Host, "path", r.URL.Path, "request_id", info.RequestID, "error", err.Error())
-	}
-	h := w.Header()
-	for k := range h {
-		if k != rt.ridHeader {
-			delete(h, k)
-		}
-	}
-	body := "403 forbidden: a verified client certificate is required\n"
-	h["Content-Type"] = []string{"text/plain; charset=utf-8"}
-	if accept := strings.Join(r.Header["Accept"], ","); strings.Contains(accept, "json") {
-		body = `{"status":403,"error":"forbidden: a verified client certificate is required","request_id":` +
-			strconv.Quote(info.RequestID) + "}\n"
-		h["Content-Type"] = []string{"application/json"}
-	}
-	h["X-Content-Type-Options"] = []string{"nosniff"}
-	h["Content-Length"] = []string{strconv.Itoa(len(body))}
-	w.WriteHeader(http.StatusForbidden)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write([]byte(body))
-	}
 }
 
 // certHeader returns middleware for proxied routes that replaces any
