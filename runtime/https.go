@@ -48,7 +48,7 @@ const acmeChallengePrefix = "/.well-known/acme-challenge/"
 // ACME HTTP-01 challenge, or the redirect to HTTPS. It reports whether it
 // answered.
 func (rt *Runtime) plainHTTP(w http.ResponseWriter, r *http.Request, info *proxy.Info) bool {
-	if strings.HasPrefix(r.URL.Path, acmeChallengePrefix) {
+	if strings.HasPrefix(info.Path, acmeChallengePrefix) {
 		if rt.env.TLS.HandleHTTPChallenge(w, r) {
 			info.Route = "acme-challenge"
 			return true
@@ -69,6 +69,8 @@ func (rt *Runtime) plainHTTP(w http.ResponseWriter, r *http.Request, info *proxy
 	}
 	if port != "443" {
 		host = net.JoinHostPort(host, port)
+	} else if strings.IndexByte(host, ':') >= 0 {
+		host = "[" + host + "]" // an IPv6 literal
 	}
 	info.Route = "https-redirect"
 	w.Header().Set("Location", "https://"+host+r.URL.RequestURI())
@@ -92,6 +94,24 @@ func hostOnly(hostport string) string {
 	}
 	h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
 	return strings.TrimSuffix(strings.ToLower(h), ".")
+}
+
+// validHost reports whether a Host (or :authority) has only the bytes
+// net/http's HTTP/1.1 server accepts in one (httpguts.ValidHostHeader).
+// Its HTTP/2 server (h2c included) and quic-go's HTTP/3 server check
+// less: they let "/", "?", "#", a backslash and non-ASCII bytes through,
+// with which a name under a wildcard certificate ("1869573999/.site.test")
+// would make the HTTPS redirect point at another host.
+func validHost(h string) bool {
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			strings.IndexByte("!$%&'()*+,-.:;=[]_~", c) >= 0 {
+			continue
+		}
+		return false
+	}
+	return true
 }
 
 // hsts holds the compiled Strict-Transport-Security policies: a header

@@ -165,6 +165,19 @@ func (rt *Runtime) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // r is already a copy owned by this request.
 func (rt *Runtime) dispatch(w http.ResponseWriter, r *http.Request) {
 	info := proxy.InfoFrom(r.Context())
+	if !validHost(r.Host) {
+		rt.funnel.Fail(w, r, fmt.Errorf("host %q: %w", r.Host, proxy.ErrBadRequest))
+		return
+	}
+	// Normalized before the plain HTTP checks, so that dot segments cannot
+	// pass a request off as an ACME challenge and route it unredirected.
+	raw := proxy.RequestPath(r)
+	p, ok := urlpath.Normalize(raw)
+	if !ok {
+		rt.funnel.Fail(w, r, fmt.Errorf("path %q: %w", raw, proxy.ErrBadRequest))
+		return
+	}
+	info.Path = p
 	if r.TLS == nil {
 		if rt.plainHTTP(w, r, info) {
 			return
@@ -180,13 +193,6 @@ func (rt *Runtime) dispatch(w http.ResponseWriter, r *http.Request) {
 		rt.funnel.Fail(w, r, fmt.Errorf("method CONNECT: %w", proxy.ErrBadRequest))
 		return
 	}
-	raw := proxy.RequestPath(r)
-	p, ok := urlpath.Normalize(raw)
-	if !ok {
-		rt.funnel.Fail(w, r, fmt.Errorf("path %q: %w", raw, proxy.ErrBadRequest))
-		return
-	}
-	info.Path = p
 	rte, ok := rt.router.Match(r.Host, p, r)
 	if !ok {
 		if rt.def == nil {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -26,6 +27,11 @@ type h3 struct {
 	tls     atomic.Pointer[tls.Config]
 	handler atomic.Pointer[http.Handler]
 	conn    atomic.Pointer[func(context.Context) context.Context]
+
+	// conns are the open QUIC connections, so that a reload changing
+	// client authentication can end the ones accepted under the old rules.
+	mu    sync.Mutex
+	conns map[*quic.Conn]struct{}
 }
 
 // listenH3 binds UDP on the host and bound port of a TCP listener.
@@ -35,7 +41,7 @@ func listenH3(tcp net.Addr) (*h3, error) {
 	if err != nil {
 		return nil, fmt.Errorf("HTTP/3 needs UDP port %d too: %w", a.Port, err)
 	}
-	return &h3{udp: udp}, nil
+	return &h3{udp: udp, conns: map[*quic.Conn]struct{}{}}, nil
 }
 
 // start serves HTTP/3 with the current TLS config and handler.
@@ -50,7 +56,8 @@ func (h *h3) start(lc config.Listener) {
 		MaxHeaderBytes: int(lc.MaxHeaderBytes),
 		IdleTimeout:    lc.IdleTimeout.D(),
 		QUICConfig:     &quic.Config{Allow0RTT: false},
-		ConnContext: func(ctx context.Context, _ *quic.Conn) context.Context {
+		ConnContext: func(ctx context.Context, c *quic.Conn) context.Context {
+			h.track(c)
 			return (*h.conn.Load())(ctx)
 		},
 	}
@@ -62,6 +69,40 @@ func (h *h3) update(p *plan, handler http.Handler, conn func(context.Context) co
 	h.tls.Store(p.h3tls)
 	h.handler.Store(&handler)
 	h.conn.Store(&conn)
+}
+
+// track records c until it closes.
+func (h *h3) track(c *quic.Conn) {
+	h.mu.Lock()
+	h.conns[c] = struct{}{}
+	h.mu.Unlock()
+	context.AfterFunc(c.Context(), func() {
+		h.mu.Lock()
+		delete(h.conns, c)
+		h.mu.Unlock()
+	})
+}
+
+// retireConns closes the connections open now once drain has passed. A
+// reload calls it when client authentication changed: those connections'
+// handshakes checked certificates against rules no longer configured,
+// and unlike a TCP connection, which ends with its retired http.Server, a
+// QUIC connection would otherwise keep them for as long as it is used.
+func (h *h3) retireConns(drain time.Duration) {
+	h.mu.Lock()
+	old := make([]*quic.Conn, 0, len(h.conns))
+	for c := range h.conns {
+		old = append(old, c)
+	}
+	h.mu.Unlock()
+	if len(old) == 0 {
+		return
+	}
+	time.AfterFunc(drain, func() {
+		for _, c := range old {
+			c.CloseWithError(quic.ApplicationErrorCode(http3.ErrCodeNoError), "client authentication changed")
+		}
+	})
 }
 
 // shutdown stops taking connections and lets requests finish until ctx

@@ -184,9 +184,13 @@ func (s *Server) reconcile(ls []config.Listener, plans map[string]*plan, o *open
 			l.h3.shutdownAfter(drain)
 			l.h3 = nil
 		}
+		authChanged := !l.plan.sameClientAuth(p)
 		l.plan = p
 		l.srv = s.serve(l, o.h3[lc.Address])
 		s.retire(old, drain, true)
+		if l.h3 != nil && authChanged {
+			l.h3.retireConns(drain)
+		}
 	}
 	for addr, l := range s.listeners {
 		if keep[addr] {

@@ -64,6 +64,18 @@ func (p *plan) same(q *plan) bool {
 	return q != nil && reflect.DeepEqual(p.cfg, q.cfg) && bytes.Equal(p.caPEM, q.caPEM)
 }
 
+// sameClientAuth reports whether p checks client certificates as q does.
+func (p *plan) sameClientAuth(q *plan) bool {
+	var a, b *config.ClientAuth
+	if p.cfg.TLS != nil {
+		a = p.cfg.TLS.ClientAuth
+	}
+	if q.cfg.TLS != nil {
+		b = q.cfg.TLS.ClientAuth
+	}
+	return reflect.DeepEqual(a, b) && bytes.Equal(p.caPEM, q.caPEM)
+}
+
 // connContext returns the http.Server ConnContext of a listener: every
 // connection's context carries the listener, and on TLS listeners the
 // per-connection state client certificate checks use.
