@@ -1,0 +1,86 @@
+package runtime_test
+
+import (
+	"context"
+	"net"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse-proxy/gatehouse/internal/testkit"
+	"github.com/gatehouse-proxy/gatehouse/runtime"
+)
+
+// FuzzHTTPSRedirect: whatever Host and target a plain HTTP request has, a
+// redirect to HTTPS goes to that same host (under the certificate) on the
+// TLS port, with the request's path and query, and nowhere else.
+func FuzzHTTPSRedirect(f *testing.F) {
+	for _, seed := range [][2]string{
+		{"site.test", "/x?q=1"}, {"A.Site.Test.:80", "/"}, {"[::1]", "/a%2Fb"},
+		{"1869573999/.site.test", "/"}, {"a@b.site.test", "/"}, {"x.site.test", "//evil.test/x"},
+		{"x.site.test", "/../../admin"}, {"x.site.test", "/.well-known/acme-challenge/../x"},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	ca := testkit.NewCA(f, "fuzz CA")
+	leaf := ca.Issue([]string{"site.test", "*.site.test", "::1"}, testkit.LeafOptions{})
+	cfg, err := testkit.LoadConfig(`
+listeners:
+  - {address: "127.0.0.1:0"}
+  - {address: "127.0.0.2:0", tls: {}}
+tls:
+  certificates: [{cert: "${CERT}", key: "${KEY}"}]
+routes: [{respond: {body: served}}]
+`, testkit.Vars{"CERT": leaf.CertFile, "KEY": leaf.KeyFile})
+	if err != nil {
+		f.Fatal(err)
+	}
+	env := runtime.NewEnv(nil, nil)
+	rt, err := runtime.Compile(cfg, env)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { rt.Stop(0); env.TLS.Close() })
+	l := &runtime.Listener{Name: "plain", RedirectHTTPS: true, HTTPSPort: func() string { return "8443" }}
+
+	f.Fuzz(func(t *testing.T, host, target string) {
+		if !strings.HasPrefix(target, "/") {
+			return
+		}
+		u, err := url.ParseRequestURI(target)
+		if err != nil {
+			return
+		}
+		r := httptest.NewRequest("GET", "/", nil)
+		r.URL, r.RequestURI, r.Host = u, target, host
+		r = r.WithContext(runtime.WithListener(context.Background(), l))
+		w := httptest.NewRecorder()
+		rt.ServeHTTP(w, r)
+		if w.Code != 308 {
+			return
+		}
+		loc, err := url.Parse(w.Header().Get("Location"))
+		if err != nil {
+			t.Fatalf("Host %q target %q: Location %q does not parse: %v", host, target, w.Header().Get("Location"), err)
+		}
+		want := strings.TrimSuffix(strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(hostPart(host), "["), "]")), ".")
+		if loc.Scheme != "https" || loc.Hostname() != want || loc.Port() != "8443" || loc.User != nil {
+			t.Fatalf("Host %q: redirected to %q (host %q port %q), want https://%s:8443", host, loc, loc.Hostname(), loc.Port(), want)
+		}
+		if want != "site.test" && !strings.HasSuffix(want, ".site.test") && want != "::1" {
+			t.Fatalf("Host %q: redirected although %q has no certificate", host, want)
+		}
+		if loc.RequestURI() != u.RequestURI() {
+			t.Fatalf("target %q: redirect keeps %q, want %q", target, loc.RequestURI(), u.RequestURI())
+		}
+	})
+}
+
+// hostPart drops a trailing :port.
+func hostPart(h string) string {
+	if host, _, err := net.SplitHostPort(h); err == nil {
+		return host
+	}
+	return h
+}
