@@ -468,6 +468,10 @@ type MatchTLS struct {
 	// ClientCert is "verified" (the listener verified a client
 	// certificate) or "none" (no verified certificate). Empty matches both.
 	ClientCert string `yaml:"client_cert"`
+	// ClientSubject lists subjects of verified client certificates, each
+	// written exactly as {tls_client_subject} shows it (RFC 2253, e.g.
+	// "CN=alice,O=Example"); it implies client_cert: verified.
+	ClientSubject Strings `yaml:"client_subject"`
 }
 
 // Rewrite edits the request path. ReplacePrefix is StripPrefix followed by

@@ -58,7 +58,8 @@ func matchKey(m Match) string {
 		for i, n := range t.SNI {
 			sni[i] = strings.ToLower(n)
 		}
-		key += "\x00tls\x00" + setKey(sni) + "\x00" + setKey(slices.Clone(t.Versions)) + "\x00" + t.ClientCert
+		key += "\x00tls\x00" + setKey(sni) + "\x00" + setKey(slices.Clone(t.Versions)) + "\x00" + t.ClientCert +
+			"\x00" + setKey(slices.Clone(t.ClientSubject))
 	}
 	return key
 }
@@ -199,6 +200,14 @@ func (v *checker) match(p string, m Match) {
 		}
 		if t.ClientCert != "" {
 			v.oneOf(p+".tls.client_cert", "client_cert", t.ClientCert, "verified", "none")
+		}
+		for i, subj := range t.ClientSubject {
+			if strings.TrimSpace(subj) == "" || !strings.Contains(subj, "=") {
+				v.add(fmt.Sprintf("%s.tls.client_subject[%d]", p, i), "%q is not a subject such as CN=alice,O=Example", subj)
+			}
+		}
+		if len(t.ClientSubject) > 0 && t.ClientCert == "none" {
+			v.add(p+".tls.client_subject", "needs a verified certificate, but client_cert is none")
 		}
 	}
 }

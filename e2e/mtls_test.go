@@ -17,6 +17,7 @@ import (
 type mtlsSetup struct {
 	*tlsSetup
 	alice, mallory *testkit.Leaf
+	goodCA         *testkit.CA
 }
 
 const aliceSubject = "CN=alice,O=Gatehouse tests"
@@ -24,6 +25,7 @@ const aliceSubject = "CN=alice,O=Gatehouse tests"
 func newMTLSSetup(t *testing.T, backendURL string) *mtlsSetup {
 	s := &mtlsSetup{tlsSetup: newTLSSetup(t, backendURL)}
 	good, other := testkit.NewCA(t, "good clients"), testkit.NewCA(t, "other clients")
+	s.goodCA = good
 	s.alice = good.Issue([]string{"alice"}, testkit.LeafOptions{Client: true})
 	s.mallory = other.Issue([]string{"mallory"}, testkit.LeafOptions{Client: true})
 	s.vars["GOOD_CA"], s.vars["OTHER_CA"] = good.CertFile, other.CertFile
@@ -199,16 +201,23 @@ listeners:
   - {address: "127.0.0.2:0", redirect_https: false}
 `+tlsCerts+`
 routes:
+  - {name: bob, match: {tls: {client_subject: ["CN=bob,O=Gatehouse tests"]}}, respond: {body: bob}}
   - {name: member, match: {tls: {client_cert: verified}}, respond: {body: member}}
   - {name: guest, match: {tls: {client_cert: none}}, respond: {body: guest}}
   - {name: plain, respond: {body: plain}}
 `, s.vars)
+	// bob from the trusted CA routes by subject; a "bob" from another CA
+	// has the same subject but is not verified, so it is a guest.
+	bob := s.goodCA.Issue([]string{"bob"}, testkit.LeafOptions{Client: true})
+	fakeBob := testkit.NewCA(t, "rogue").Issue([]string{"bob"}, testkit.LeafOptions{Client: true})
 	for name, tc := range map[string]struct {
 		c    *http.Client
 		url  string
 		want string
 	}{
 		"verified":       {s.client(t, g, testkit.HTTP2, s.alice), "https://site.test/", "member"},
+		"subject":        {s.client(t, g, testkit.HTTP1, bob), "https://site.test/", "bob"},
+		"forged subject": {s.client(t, g, testkit.HTTP1, fakeBob), "https://site.test/", "guest"},
 		"wrong CA":       {s.client(t, g, testkit.HTTP1, s.mallory), "https://site.test/", "guest"},
 		"no certificate": {s.client(t, g, testkit.HTTP2, nil), "https://site.test/", "guest"},
 		"plain http":     {testkit.NewClient(), "http://" + g.AddrOf("127.0.0.2:0") + "/", "plain"},

@@ -43,6 +43,7 @@ func tlsCond(m *config.MatchTLS) (func(*http.Request) bool, error) {
 	}
 	sni := compileSNI(m.SNI)
 	cert := m.ClientCert
+	subjects := slices.Clone(m.ClientSubject)
 	return func(r *http.Request) bool {
 		cs := r.TLS
 		switch {
@@ -52,10 +53,12 @@ func tlsCond(m *config.MatchTLS) (func(*http.Request) bool, error) {
 			return false
 		case len(m.SNI) > 0 && !sni.match(cs.ServerName):
 			return false
-		case cert == "verified":
-			return tlsinfo.Verified(r, nil)
 		case cert == "none":
 			return !tlsinfo.Verified(r, nil)
+		case len(subjects) > 0: // "" (unverified) is never listed
+			return slices.Contains(subjects, tlsinfo.VerifiedSubject(r))
+		case cert == "verified":
+			return tlsinfo.Verified(r, nil)
 		}
 		return true
 	}, nil
