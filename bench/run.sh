@@ -12,9 +12,10 @@
 # Scenarios (SCENARIOS):
 #   http   plain HTTP/1.1 keep-alive, wrk; every proxy in PROXIES
 #   https  TLS (1.3 negotiated) + HTTP/1.1 keep-alive, wrk with https URLs;
-#          Gatehouse and nginx, the same ECDSA P-256 certificate
+#          Gatehouse, nginx (and stdlib if in PROXIES), the same ECDSA
+#          P-256 certificate
 #   h2     HTTP/2 over TLS, h2load with H2_STREAMS streams per connection;
-#          Gatehouse and nginx
+#          the same proxies
 #
 # Settings (environment):
 #   SCENARIOS="http https h2"
@@ -62,7 +63,7 @@ WAIT_LOAD=${WAIT_LOAD:-}
 WAIT_MAX=${WAIT_MAX:-1500}
 KEEP_TMP=${KEEP_TMP:-}
 BODY_BYTES=1024
-TLS_PROXIES="gatehouse nginx" # the proxies this harness configures for TLS
+TLS_PROXIES="gatehouse nginx stdlib" # the proxies this harness configures for TLS
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 STAMP=$(date -u +%Y%m%d-%H%M%S)
@@ -106,7 +107,7 @@ check_settings() {
 		PROXIES=$(echo " $PROXIES " | sed 's/ haproxy / /; s/^ *//; s/ *$//')
 	fi
 	if tls_scenarios && [ -z "$(scenario_proxies https)" ]; then
-		log "note: the TLS scenarios run only $TLS_PROXIES, and PROXIES has neither"
+		log "note: the TLS scenarios run only $TLS_PROXIES, and PROXIES has none of them"
 	fi
 }
 
@@ -126,8 +127,9 @@ configure() {
 	take_port STDLIB_PORT
 	take_port GATEHOUSE_TLS_PORT
 	take_port NGINX_TLS_PORT
+	take_port STDLIB_TLS_PORT
 	PORT=([gatehouse]=$GATEHOUSE_PORT [nginx]=$NGINX_PORT [haproxy]=$HAPROXY_PORT [stdlib]=$STDLIB_PORT)
-	TLS_PORT=([gatehouse]=$GATEHOUSE_TLS_PORT [nginx]=$NGINX_TLS_PORT)
+	TLS_PORT=([gatehouse]=$GATEHOUSE_TLS_PORT [nginx]=$NGINX_TLS_PORT [stdlib]=$STDLIB_TLS_PORT)
 	if tls_scenarios; then make_cert; fi
 	write_backend_conf
 	write_nginx_conf
@@ -197,7 +199,9 @@ main() {
 	WORK=$(mktemp -d /tmp/gatehouse-bench.XXXXXX)
 	chmod 755 "$WORK"
 	mkdir -p "$OUT/raw"
-	ln -sfn "$(basename "$OUT")" "$ROOT/bench/out/latest" 2>/dev/null || true
+	if [ "$(cd "$OUT/.." && pwd)" = "$ROOT/bench/out" ]; then
+		ln -sfn "$(basename "$OUT")" "$ROOT/bench/out/latest" 2>/dev/null || true
+	fi
 	RESULTS=$OUT/results.tsv
 	printf 'scenario\tconns\tround\tproxy\trequests\trps\tp99_ms\tmean_ms\tcpu_us_per_req\tcore0_us_per_req\tproxy_core_pct\tcore0_other_pct\tnon2xx\tsocket_errors\tload1\telapsed_s\trss_mib\tcore0_softirq_pct\n' >"$RESULTS"
 

@@ -231,8 +231,11 @@ func (s *Server) serve(l *listener, newH3 *h3) *http.Server {
 		MaxHeaderBytes:    headerLimit(lc.MaxHeaderBytes),
 		ErrorLog:          slog.NewLogLogger(s.env.Log.Handler(), slog.LevelDebug),
 		Protocols:         protocols(lc),
-		TLSConfig:         p.tls,
-		ConnContext:       s.connContext(p),
+		// 16 KiB, the RFC default, instead of net/http's 1 MiB: bounds the
+		// buffer one client frame can make the server allocate, as nginx.
+		HTTP2:       &http.HTTP2Config{MaxReadFrameSize: 16 << 10},
+		TLSConfig:   p.tls,
+		ConnContext: s.connContext(p),
 	}
 	f := newFeed(l.sock.ln.Addr())
 	if p.tls != nil {

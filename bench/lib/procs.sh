@@ -166,8 +166,14 @@ start_all() {
 		gatehouse) start_bg gatehouse "$PROXY_CPU" env GOMAXPROCS=1 "$WORK/gatehouse" run -config "$WORK/gatehouse.yaml" ;;
 		nginx) start_bg nginx "$PROXY_CPU" "$nginx" -p "$WORK" -c "$WORK/nginx.conf" -g 'daemon off;' ;;
 		haproxy) start_bg haproxy "$PROXY_CPU" "$(sbin haproxy)" -db -f "$WORK/haproxy.cfg" ;;
-		stdlib) start_bg stdlib "$PROXY_CPU" env GOMAXPROCS=1 "$WORK/stdlibproxy" \
-			-listen "127.0.0.1:$STDLIB_PORT" -backend "http://127.0.0.1:$BACKEND_PORT" -keepalive "$KEEPALIVE" ;;
+		stdlib)
+			local tlsargs=()
+			if tls_scenarios; then
+				tlsargs=(-tls-listen "127.0.0.1:$STDLIB_TLS_PORT" -cert "$WORK/bench.pem" -key "$WORK/bench.key")
+			fi
+			start_bg stdlib "$PROXY_CPU" env GOMAXPROCS=1 "$WORK/stdlibproxy" \
+				-listen "127.0.0.1:$STDLIB_PORT" -backend "http://127.0.0.1:$BACKEND_PORT" -keepalive "$KEEPALIVE" "${tlsargs[@]}"
+			;;
 		*) die "unknown proxy '$p' in PROXIES" ;;
 		esac
 		MAIN[$p]=$STARTED

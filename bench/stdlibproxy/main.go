@@ -3,10 +3,12 @@
 // Transport set up like Gatehouse's (pooled keep-alive, 32 KiB buffers, no
 // compression), a pool of copy buffers as Gatehouse has (without one,
 // ReverseProxy allocates 32 KiB per request), and the same forwarding
-// headers. What Gatehouse spends
-// beyond it is Gatehouse's own; the rest is net/http's.
+// headers. What Gatehouse spends beyond it is Gatehouse's own; the rest is
+// net/http's. With -tls-listen it also serves HTTPS, HTTP/1.1 and HTTP/2
+// by ALPN with net/http's defaults, for the https and h2 scenarios.
 //
-//	stdlibproxy -listen 127.0.0.1:8080 -backend http://127.0.0.1:9000 -keepalive 128
+//	stdlibproxy -listen 127.0.0.1:8080 -backend http://127.0.0.1:9000 -keepalive 128 \
+//		[-tls-listen 127.0.0.1:8443 -cert cert.pem -key key.pem]
 package main
 
 import (
@@ -26,6 +28,9 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:8080", "address to serve on")
 	backend := flag.String("backend", "", "backend URL, http://host:port")
 	keepalive := flag.Int("keepalive", 128, "idle backend connections kept")
+	tlsListen := flag.String("tls-listen", "", "address to serve HTTPS on (HTTP/1.1 and HTTP/2); needs -cert and -key")
+	certFile := flag.String("cert", "", "PEM certificate for -tls-listen")
+	keyFile := flag.String("key", "", "PEM key for -tls-listen")
 	flag.Parse()
 	target, err := url.Parse(*backend)
 	if err != nil || target.Host == "" {
@@ -58,6 +63,10 @@ func main() {
 		r.Header["X-Request-Id"] = id
 		rp.ServeHTTP(w, r)
 	})
+	if *tlsListen != "" {
+		tsrv := &http.Server{Addr: *tlsListen, Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+		go func() { log.Fatal(tsrv.ListenAndServeTLS(*certFile, *keyFile)) }()
+	}
 	srv := &http.Server{Addr: *listen, Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	log.Fatal(srv.ListenAndServe())
 }
