@@ -443,3 +443,30 @@ routes: [{upstream: "${B}"}]
 		t.Error("a new HTTP/3 connection succeeded after http3 was turned off")
 	}
 }
+
+// TestAltSvcOfTargetDoesNotReplaceHTTP3: on an HTTP/3 listener the
+// advertisement names Gatehouse's port, whatever the target says.
+func TestAltSvcOfTargetDoesNotReplaceHTTP3(t *testing.T) {
+	t.Parallel()
+	b := testkit.NewBackend(t, "b", testkit.Fixed(200, "ok", "Alt-Svc", `h3=":9999"`))
+	s := newTLSSetup(t, b.URL)
+	g := testkit.Start(t, `
+listeners:
+  - {address: "${LISTEN}", tls: {}, http3: true}
+  - {address: "127.0.0.2:0", tls: {}}
+`+tlsCerts+`
+routes: [{upstream: "${B}"}]
+`, s.vars)
+	_, port, _ := net.SplitHostPort(g.Addr)
+	for addr, want := range map[string]string{g.Addr: `h3=":` + port + `"; ma=86400`, g.AddrOf("127.0.0.2:0"): `h3=":9999"`} {
+		c := testkit.HTTPSClient(t, addr, testkit.HTTP2, s.ca.ClientTLS("site.test", nil))
+		res, err := c.Get("https://site.test/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if got := res.Header.Values("Alt-Svc"); len(got) != 1 || got[0] != want {
+			t.Errorf("%s: Alt-Svc %q, want only %q", addr, got, want)
+		}
+	}
+}

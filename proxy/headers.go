@@ -240,10 +240,17 @@ func appendValue(prior []string, v string) []string {
 
 // copyResponseHeader copies an upstream response header to the client's,
 // dropping hop-by-hop headers. Values replace any already set.
+//
+// An Alt-Svc already in dst is the listener's HTTP/3 advertisement and
+// wins: a target's own Alt-Svc names the target's endpoints, which are not
+// this origin's.
 func copyResponseHeader(dst, src http.Header) {
 	conn := src["Connection"]
 	for k, vv := range src {
 		if isHop(k) || (len(conn) > 0 && namedByConnection(conn, k)) {
+			continue
+		}
+		if k == "Alt-Svc" && dst[k] != nil {
 			continue
 		}
 		dst[k] = vv
