@@ -37,17 +37,23 @@ tls:
   certificates: [{cert: "${CERT}", key: "${KEY}"}]
 `
 
+// startTLS runs Gatehouse with listeners (YAML) and the site.test
+// certificate, routing everything to b.
+func startTLS(t *testing.T, b *testkit.Backend, listeners string) (*testkit.Gatehouse, *tlsSetup) {
+	s := newTLSSetup(t, b.URL)
+	return testkit.Start(t, listeners+tlsCerts+`
+routes: [{upstream: "${B}"}]
+`, s.vars), s
+}
+
 // TestHTTPSOverHTTP1AndHTTP2 terminates TLS 1.3 for both protocols and
 // tells the backend the scheme was https.
 func TestHTTPSOverHTTP1AndHTTP2(t *testing.T) {
 	t.Parallel()
 	b := testkit.NewBackend(t, "b", testkit.Echo())
-	s := newTLSSetup(t, b.URL)
-	g := testkit.Start(t, `
+	g, s := startTLS(t, b, `
 listeners: [{address: "${LISTEN}", tls: {}}]
-`+tlsCerts+`
-routes: [{upstream: "${B}"}]
-`, s.vars)
+`)
 	for _, tc := range []struct {
 		p     testkit.Protocol
 		proto string
@@ -110,10 +116,7 @@ listeners:
 func TestRedirectToHTTPS(t *testing.T) {
 	t.Parallel()
 	b := testkit.NewBackend(t, "b", testkit.Echo())
-	s := newTLSSetup(t, b.URL)
-	g := testkit.Start(t, twoListeners+tlsCerts+`
-routes: [{upstream: "${B}"}]
-`, s.vars)
+	g, s := startTLS(t, b, twoListeners)
 	_, port, _ := net.SplitHostPort(g.AddrOf("127.0.0.2:0"))
 
 	for _, host := range []string{"site.test", "WWW.Site.Test:80"} {
@@ -229,12 +232,9 @@ routes: [{upstream: "${B}"}]
 func TestHTTP3(t *testing.T) {
 	t.Parallel()
 	b := testkit.NewBackend(t, "b", hashBody())
-	s := newTLSSetup(t, b.URL)
-	g := testkit.Start(t, `
+	g, s := startTLS(t, b, `
 listeners: [{address: "${LISTEN}", tls: {}, http3: true}]
-`+tlsCerts+`
-routes: [{upstream: "${B}"}]
-`, s.vars)
+`)
 	_, port, _ := net.SplitHostPort(g.Addr)
 	h1 := testkit.HTTPSClient(t, g.Addr, testkit.HTTP1, s.ca.ClientTLS("site.test", nil))
 	res, err := h1.Get("https://site.test/")
@@ -311,12 +311,9 @@ routes: [{upstream: "${B}"}]
 func TestWebSocketOverTLS(t *testing.T) {
 	t.Parallel()
 	b := testkit.NewBackend(t, "ws", testkit.WebSocketEcho())
-	s := newTLSSetup(t, b.URL)
-	g := testkit.Start(t, `
+	g, s := startTLS(t, b, `
 listeners: [{address: "${LISTEN}", tls: {}}]
-`+tlsCerts+`
-routes: [{upstream: "${B}"}]
-`, s.vars)
+`)
 	c := testkit.HTTPSClient(t, g.Addr, testkit.HTTP1, s.ca.ClientTLS("site.test", nil))
 	ctx := t.Context()
 	ws, _, err := websocket.Dial(ctx, "wss://site.test/ws", &websocket.DialOptions{HTTPClient: c})

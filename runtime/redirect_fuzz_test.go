@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gatehouse-proxy/gatehouse/internal/testkit"
 	"github.com/gatehouse-proxy/gatehouse/runtime"
 )
 
@@ -23,25 +22,7 @@ func FuzzHTTPSRedirect(f *testing.F) {
 	} {
 		f.Add(seed[0], seed[1])
 	}
-	ca := testkit.NewCA(f, "fuzz CA")
-	leaf := ca.Issue([]string{"site.test", "*.site.test", "::1"}, testkit.LeafOptions{})
-	cfg, err := testkit.LoadConfig(`
-listeners:
-  - {address: "127.0.0.1:0"}
-  - {address: "127.0.0.2:0", tls: {}}
-tls:
-  certificates: [{cert: "${CERT}", key: "${KEY}"}]
-routes: [{respond: {body: served}}]
-`, testkit.Vars{"CERT": leaf.CertFile, "KEY": leaf.KeyFile})
-	if err != nil {
-		f.Fatal(err)
-	}
-	env := runtime.NewEnv(nil, nil)
-	rt, err := runtime.Compile(cfg, env)
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { rt.Stop(0); env.TLS.Close() })
+	rt := redirectRuntime(f)
 	l := &runtime.Listener{Name: "plain", RedirectHTTPS: true, HTTPSPort: func() string { return "8443" }}
 
 	f.Fuzz(func(t *testing.T, host, target string) {

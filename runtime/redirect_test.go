@@ -17,25 +17,7 @@ import (
 // HTTP/1.1 refuses them. An IPv6 literal keeps its brackets when the TLS
 // listener is on 443, where the port is left out.
 func TestRedirectLocationHost(t *testing.T) {
-	ca := testkit.NewCA(t, "redirect CA")
-	leaf := ca.Issue([]string{"site.test", "*.site.test", "::1"}, testkit.LeafOptions{})
-	cfg, err := testkit.LoadConfig(`
-listeners:
-  - {address: "127.0.0.1:0"}
-  - {address: "127.0.0.2:0", tls: {}}
-tls:
-  certificates: [{cert: "${CERT}", key: "${KEY}"}]
-routes: [{respond: {body: served}}]
-`, testkit.Vars{"CERT": leaf.CertFile, "KEY": leaf.KeyFile})
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := runtime.NewEnv(nil, nil)
-	rt, err := runtime.Compile(cfg, env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rt.Stop(0); env.TLS.Close() })
+	rt := redirectRuntime(t)
 	tests := []struct {
 		host     string
 		status   int
@@ -61,4 +43,29 @@ routes: [{respond: {body: served}}]
 			t.Errorf("Host %q: %d Location %q, want %d %q", tt.host, w.Code, w.Header().Get("Location"), tt.status, tt.location)
 		}
 	}
+}
+
+// redirectRuntime compiles a runtime with a plain and a TLS listener and a
+// certificate for site.test, *.site.test and ::1, answering "served".
+func redirectRuntime(tb testing.TB) *runtime.Runtime {
+	ca := testkit.NewCA(tb, "redirect CA")
+	leaf := ca.Issue([]string{"site.test", "*.site.test", "::1"}, testkit.LeafOptions{})
+	cfg, err := testkit.LoadConfig(`
+listeners:
+  - {address: "127.0.0.1:0"}
+  - {address: "127.0.0.2:0", tls: {}}
+tls:
+  certificates: [{cert: "${CERT}", key: "${KEY}"}]
+routes: [{respond: {body: served}}]
+`, testkit.Vars{"CERT": leaf.CertFile, "KEY": leaf.KeyFile})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	env := runtime.NewEnv(nil, nil)
+	rt, err := runtime.Compile(cfg, env)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { rt.Stop(0); env.TLS.Close() })
+	return rt
 }
