@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -25,32 +24,9 @@ import (
 // TestMain fails the package if certmagic or acme goroutines outlive the
 // tests: Close must stop maintenance and every obtain attempt.
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		if leaked := leaked(10 * time.Second); leaked != "" {
-			fmt.Fprintf(os.Stderr, "goroutines leaked by the tests:\n\n%s\n", leaked)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-func leaked(timeout time.Duration) string {
-	deadline := time.Now().Add(timeout)
-	for {
-		var out []string
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		for g := range strings.SplitSeq(string(buf), "\n\n") {
-			if (strings.Contains(g, "caddyserver/certmagic") || strings.Contains(g, "gatehouse/acme.")) && !testkit.ProcessLifetime(g) {
-				out = append(out, g)
-			}
-		}
-		if len(out) == 0 || time.Now().After(deadline) {
-			return strings.Join(out, "\n\n")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	os.Exit(testkit.RunCheckingLeaks(m, 10*time.Second, func(g string) bool {
+		return strings.Contains(g, "caddyserver/certmagic") || strings.Contains(g, "gatehouse/acme.")
+	}))
 }
 
 // site is a plain HTTP and a TLS server on loopback serving one Manager's
