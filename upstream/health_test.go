@@ -95,9 +95,10 @@ func TestActiveFlips(t *testing.T) {
 		t.Fatal("healthy target marked down")
 	}
 	b.status.Store(500)
-	eventually(t, "target down", func() bool { return !tg.Available() })
+	// Each verdict is visible a moment before its log line: wait for both.
+	eventually(t, "target down", func() bool { return !tg.Available() && logs.count("upstream target down") > 0 })
 	b.status.Store(204)
-	eventually(t, "target back", func() bool { return tg.Available() })
+	eventually(t, "target back", func() bool { return tg.Available() && logs.count("upstream target healthy") > 0 })
 	if n := logs.count("upstream target down"); n != 1 || !strings.Contains(logs.String(), "reason=\"status 500\"") {
 		t.Errorf("want one down log with the status:\n%s", logs)
 	}
@@ -130,10 +131,10 @@ func TestActiveFailures(t *testing.T) {
 			a.ExpectStatus = tt.expect
 			logs := &logBuffer{}
 			p := startActive(t, a, logs, tt.url)
-			eventually(t, "target down", func() bool { return !p.Targets[0].Available() })
-			if !strings.Contains(logs.String(), tt.reason) {
-				t.Errorf("log lacks %q:\n%s", tt.reason, logs)
-			}
+			// The verdict may be visible a moment before its log line.
+			eventually(t, "target down with "+tt.reason+" logged", func() bool {
+				return !p.Targets[0].Available() && strings.Contains(logs.String(), tt.reason)
+			})
 		})
 	}
 }
