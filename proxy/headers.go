@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+
+	"github.com/gatehouse-proxy/gatehouse/tlsinfo"
 )
 
 // hopHeaders are meaningful for one connection only and never forwarded, in
@@ -114,6 +116,10 @@ type Forwarding struct {
 	// PHP) turn both "X-Forwarded-For" and "X_Forwarded_For" into
 	// HTTP_X_FORWARDED_FOR, so the underscore spelling would forge it.
 	UnderscoresInHeaders bool
+	// ClientCertHeader, if set, is the canonical name of the header that
+	// carries the subject of the client's verified certificate. Copies a
+	// client sent are never forwarded, in any spelling.
+	ClientCertHeader string
 }
 
 // outboundHeader builds the header sent upstream from the inbound one,
@@ -134,7 +140,16 @@ func (f *Forwarding) outboundHeader(r *http.Request, info *Info, upgrade string)
 		if !f.UnderscoresInHeaders && strings.IndexByte(k, '_') >= 0 {
 			continue
 		}
+		if f.ClientCertHeader != "" && f.isClientCertHeader(k) {
+			continue
+		}
 		out[k] = vv
+	}
+	if f.ClientCertHeader != "" {
+		// Set after the copy, so naming it in Connection cannot drop it.
+		if s := tlsinfo.VerifiedSubject(r); s != "" {
+			out[f.ClientCertHeader] = []string{s}
+		}
 	}
 	if hasToken(in["Te"], "trailers") {
 		out["Te"] = []string{"trailers"}
@@ -236,6 +251,28 @@ func appendValue(prior []string, v string) []string {
 		return []string{v}
 	}
 	return []string{strings.Join(prior, ", ") + ", " + v}
+}
+
+// isClientCertHeader reports whether k is the client certificate header,
+// also as spelled with underscores when those are forwarded (CGI-style
+// backends read "X_Client_Subject" as "X-Client-Subject").
+func (f *Forwarding) isClientCertHeader(k string) bool {
+	if k == f.ClientCertHeader {
+		return true
+	}
+	if len(k) != len(f.ClientCertHeader) || strings.IndexByte(k, '_') < 0 {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		a, b := k[i], f.ClientCertHeader[i]
+		if a == '_' {
+			a = '-'
+		}
+		if a != b && a|0x20 != b|0x20 {
+			return false
+		}
+	}
+	return true
 }
 
 // copyResponseHeader copies an upstream response header to the client's,

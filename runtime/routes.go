@@ -72,9 +72,6 @@ func (rt *Runtime) compileRoute(rc *config.Route) (*route, error) {
 			return nil, err
 		}
 		h = ph
-		if name := rt.Config.Forwarding.ClientCertHeader; name != "" {
-			h = certHeader(textproto.CanonicalMIMEHeaderKey(name))(h)
-		}
 	case rc.Static != nil:
 		sh, err := static.New(static.Options{
 			Root:         rc.Static.Root,

@@ -3,7 +3,6 @@ package runtime
 import (
 	"crypto/tls"
 	"fmt"
-	"maps"
 	"net/http"
 	"net/netip"
 	"slices"
@@ -120,33 +119,4 @@ func (rt *Runtime) clientAuth(route string, ca *config.RouteClientAuth) (func(ht
 			rt.funnel.Fail(w, r, fmt.Errorf("route %q requires a client certificate that verifies against its CA; got %s: %w", route, tlsinfo.VerifyStatus(r), proxy.ErrForbidden))
 		})
 	}, nil
-}
-
-// certHeader returns middleware for proxied routes that replaces any
-// copy of the header name a client sent with the subject of the client's
-// certificate when it verifies against the listener's CA. The inbound
-// request is not modified: a request that needs the change is passed on
-// as a copy with its own header map (the value slices are shared, read
-// only). Header rules of the route run later, in the proxy, and may still
-// override it.
-func certHeader(name string) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			_, sent := r.Header[name]
-			subject := ""
-			if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
-				subject = tlsinfo.VerifiedSubject(r)
-			}
-			if sent || subject != "" {
-				out := r.WithContext(r.Context())
-				out.Header = maps.Clone(r.Header)
-				delete(out.Header, name)
-				if subject != "" {
-					out.Header[name] = []string{subject}
-				}
-				r = out
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
 }

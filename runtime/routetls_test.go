@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/gatehouse-proxy/gatehouse/config"
-	"github.com/gatehouse-proxy/gatehouse/tlsinfo"
 )
 
 func TestSNINames(t *testing.T) {
@@ -78,58 +76,5 @@ func TestTLSCond(t *testing.T) {
 		if _, err := tlsCond(&bad); err == nil {
 			t.Errorf("%+v compiled, want an error", bad)
 		}
-	}
-}
-
-// TestCertHeader: the header is replaced by the verified subject or
-// removed, on a copy; the inbound request is never changed, and a request
-// with nothing to change is passed on as it is.
-func TestCertHeader(t *testing.T) {
-	var got *http.Request
-	h := certHeader("X-Client-Subject")(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { got = r }))
-	tests := []struct {
-		name   string
-		r      *http.Request
-		forged bool
-		want   []string // nil: absent
-	}{
-		{"verified", tlsRequest(tls.VersionTLS13, "", true), false, []string{"CN=alice"}},
-		{"verified, forged copy", tlsRequest(tls.VersionTLS13, "", true), true, []string{"CN=alice"}},
-		{"unverified, forged copy", tlsRequest(tls.VersionTLS13, "", false), true, nil},
-		{"plain, forged copy", httptest.NewRequest("GET", "http://x/", nil), true, nil},
-		{"plain", httptest.NewRequest("GET", "http://x/", nil), false, nil},
-	}
-	for _, tt := range tests {
-		if tt.forged {
-			tt.r.Header["X-Client-Subject"] = []string{"CN=root", "CN=admin"}
-		}
-		before := tt.r.Header.Clone()
-		h.ServeHTTP(httptest.NewRecorder(), tt.r)
-		if v, ok := got.Header["X-Client-Subject"]; ok != (tt.want != nil) || ok && (len(v) != 1 || v[0] != tt.want[0]) {
-			t.Errorf("%s: passed on %q, want %q", tt.name, v, tt.want)
-		}
-		if len(tt.r.Header) != len(before) || tt.r.Header.Get("X-Client-Subject") != before.Get("X-Client-Subject") {
-			t.Errorf("%s: the inbound header changed: %v, was %v", tt.name, tt.r.Header, before)
-		}
-		if changed := tt.forged || tt.want != nil; (got != tt.r) != changed {
-			t.Errorf("%s: copied %v, want %v", tt.name, got != tt.r, changed)
-		}
-	}
-}
-
-func BenchmarkCertHeader(b *testing.B) {
-	h := certHeader("X-Client-Subject")(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
-	for name, r := range map[string]*http.Request{
-		"plain":                      httptest.NewRequest("GET", "http://x/", nil),
-		"verified":                   tlsRequest(tls.VersionTLS13, "", true),
-		"verified, connection state": tlsRequest(tls.VersionTLS13, "", true).WithContext(tlsinfo.ConnContext(context.Background(), nil)),
-	} {
-		r.Header = http.Header{"Accept": {"*/*"}, "User-Agent": {"bench"}, "Accept-Encoding": {"gzip"}}
-		b.Run(name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				h.ServeHTTP(nil, r)
-			}
-		})
 	}
 }

@@ -82,6 +82,9 @@ func Compile(cfg *config.Config, env *Env) (*Runtime, error) {
 		PassProxyAuthorization: cfg.Forwarding.PassProxyAuthorization,
 		UnderscoresInHeaders:   cfg.Forwarding.UnderscoresInHeaders,
 	}
+	if name := cfg.Forwarding.ClientCertHeader; name != "" {
+		rt.forwarding.ClientCertHeader = textproto.CanonicalMIMEHeaderKey(name)
+	}
 	certs, err := env.TLS.Prepare(&cfg.TLS, "")
 	if err != nil {
 		return nil, err
