@@ -465,6 +465,9 @@ type MatchTLS struct {
 	SNI Strings `yaml:"sni"`
 	// Versions lists protocol versions: "1.2", "1.3".
 	Versions Strings `yaml:"versions"`
+	// Ciphers lists negotiated cipher suites by IANA name, e.g.
+	// TLS_AES_128_GCM_SHA256 or TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384.
+	Ciphers Strings `yaml:"ciphers"`
 	// ClientCert is "verified" (the listener verified a client
 	// certificate) or "none" (no verified certificate). Empty matches both.
 	ClientCert string `yaml:"client_cert"`

@@ -58,7 +58,7 @@ func matchKey(m Match) string {
 		for i, n := range t.SNI {
 			sni[i] = strings.ToLower(n)
 		}
-		key += "\x00tls\x00" + setKey(sni) + "\x00" + setKey(slices.Clone(t.Versions)) + "\x00" + t.ClientCert +
+		key += "\x00tls\x00" + setKey(sni) + "\x00" + setKey(slices.Clone(t.Versions)) + "\x00" + setKey(slices.Clone(t.Ciphers)) + "\x00" + t.ClientCert +
 			"\x00" + setKey(slices.Clone(t.ClientSubject))
 	}
 	return key
@@ -197,6 +197,11 @@ func (v *checker) match(p string, m Match) {
 		}
 		for i, ver := range t.Versions {
 			v.oneOf(fmt.Sprintf("%s.tls.versions[%d]", p, i), "TLS version", ver, "1.2", "1.3")
+		}
+		for i, c := range t.Ciphers {
+			if !isCipherName(c) {
+				v.add(fmt.Sprintf("%s.tls.ciphers[%d]", p, i), "unknown cipher suite %q; use IANA names such as TLS_AES_128_GCM_SHA256", c)
+			}
 		}
 		if t.ClientCert != "" {
 			v.oneOf(p+".tls.client_cert", "client_cert", t.ClientCert, "verified", "none")

@@ -245,6 +245,17 @@ func checkCAFile(path string) string {
 	return ""
 }
 
+// isCipherName reports whether name is a cipher suite Go knows, secure
+// or not (a route may single out clients using a weak one).
+func isCipherName(name string) bool {
+	for _, cs := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
+		if cs.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
 // placeholders reports unknown {name} placeholders in a header value.
 func checkPlaceholders(val string) string {
 	for rest := val; ; {

@@ -82,13 +82,14 @@ func TestValidateTLS(t *testing.T) {
 			`tls.hsts[1].hosts[0]: "bad host" is not a valid host name`,
 		}},
 		{"routes", cert("GOOD", "GOODKEY") + "forwarding: {client_cert_header: 'X Subject'}\nroutes:\n" +
-			"  - {match: {tls: {sni: ['*'], versions: ['1.1'], client_cert: maybe, client_subject: [nobody]}}, respond: {}}\n" +
+			"  - {match: {tls: {sni: ['*'], versions: ['1.1'], client_cert: maybe, client_subject: [nobody], ciphers: [TLS_NOPE]}}, respond: {}}\n" +
 			"  - {match: {path: /a}, respond: {}, client_auth: {}}\n" +
 			"  - {match: {path: /b}, respond: {}, request_headers: {set: {X-A: '{tls_nope}', X-B: '{\"json\": 1}'}}}\n", []string{
 			`forwarding.client_cert_header: "X Subject" is not a valid header name`,
 			`routes[0].match.tls.sni[0]: host "*"`,
 			`routes[0].match.tls.versions[0]: unknown TLS version "1.1"`,
 			`routes[0].match.tls.client_cert: unknown client_cert "maybe"`,
+			`routes[0].match.tls.ciphers[0]: unknown cipher suite "TLS_NOPE"`,
 			`routes[0].match.tls.client_subject[0]: "nobody" is not a subject such as CN=alice,O=Example`,
 			"routes[1].client_auth.ca: is required",
 			"routes[1].client_auth: no listener asks for client certificates",

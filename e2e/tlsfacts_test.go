@@ -63,10 +63,17 @@ routes:
   - {name: wild, match: {tls: {sni: ["*.site.test"]}}, respond: {body: sni-wild}}
   - {name: old, match: {path: /v, tls: {versions: ["1.2"]}}, respond: {body: tls12}}
   - {name: new, match: {path: /v, tls: {versions: ["1.3"]}}, respond: {body: tls13}}
+  - {name: chacha, match: {path: /c, tls: {ciphers: [TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256]}}, respond: {body: chacha}}
   - {name: any, respond: {body: any}}
 `, s.vars)
 	tls12 := s.ca.ClientTLS("", nil)
 	tls12.MaxVersion = tls.VersionTLS12
+	chacha := s.ca.ClientTLS("", nil)
+	chacha.MaxVersion = tls.VersionTLS12
+	chacha.CipherSuites = []uint16{tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305}
+	aes := s.ca.ClientTLS("", nil)
+	aes.MaxVersion = tls.VersionTLS12
+	aes.CipherSuites = []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}
 	tests := []struct {
 		name, sni, url string
 		conf           *tls.Config
@@ -80,6 +87,8 @@ routes:
 		{"wildcard is not the apex", "site.test", "https://site.test/", nil, "any"},
 		{"tls 1.3", "site.test", "https://site.test/v", nil, "tls13"},
 		{"tls 1.2", "site.test", "https://site.test/v", tls12, "tls12"},
+		{"cipher", "site.test", "https://site.test/c", chacha, "chacha"},
+		{"other cipher", "site.test", "https://site.test/c", aes, "any"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

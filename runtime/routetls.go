@@ -40,6 +40,14 @@ func tlsCond(m *config.MatchTLS) (func(*http.Request) bool, error) {
 	if c := m.ClientCert; c != "" && c != "verified" && c != "none" {
 		return nil, fmt.Errorf("match.tls.client_cert: %q; use verified or none", c)
 	}
+	var ciphers []uint16
+	for _, name := range m.Ciphers {
+		id, ok := cipherID(name)
+		if !ok {
+			return nil, fmt.Errorf("match.tls.ciphers: unknown cipher suite %q", name)
+		}
+		ciphers = append(ciphers, id)
+	}
 	sni := compileSNI(m.SNI)
 	cert := m.ClientCert
 	subjects := slices.Clone(m.ClientSubject)
@@ -52,6 +60,8 @@ func tlsCond(m *config.MatchTLS) (func(*http.Request) bool, error) {
 			return false
 		case len(m.SNI) > 0 && !sni.match(cs.ServerName):
 			return false
+		case len(ciphers) > 0 && !slices.Contains(ciphers, cs.CipherSuite):
+			return false
 		case cert == "none":
 			return !tlsinfo.Verified(r, nil)
 		case len(subjects) > 0: // "" (unverified) is never listed
@@ -61,6 +71,16 @@ func tlsCond(m *config.MatchTLS) (func(*http.Request) bool, error) {
 		}
 		return true
 	}, nil
+}
+
+// cipherID returns the ID of a cipher suite by its IANA name.
+func cipherID(name string) (uint16, bool) {
+	for _, cs := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
+		if cs.Name == name {
+			return cs.ID, true
+		}
+	}
+	return 0, false
 }
 
 // sniNames are the server names of a match.tls block: exact names and
