@@ -21,7 +21,7 @@ const (
 	// LetsEncryptStaging issues untrusted certificates under far higher
 	// rate limits: the directory to try a setup against first.
 	LetsEncryptStaging = "https://acme-staging-v02.api.letsencrypt.org/directory"
-	// DefaultStorage is the storage directory, relative to the config file.
+	// DefaultStorage is the storage directory, relative to the working directory.
 	DefaultStorage = "gatehouse-data"
 	// DefaultRenewCheckInterval is how often certificates are checked.
 	DefaultRenewCheckInterval = 10 * time.Minute
