@@ -28,8 +28,9 @@ import (
 	"go.uber.org/zap"
 )
 
-// acmeTLS1 is the ALPN protocol of the TLS-ALPN-01 challenge (RFC 8737).
-const acmeTLS1 = "acme-tls/1"
+// ALPNProto is the ALPN protocol of the TLS-ALPN-01 challenge (RFC 8737);
+// a TLS listener offers it to answer challenges in its handshakes.
+const ALPNProto = "acme-tls/1"
 
 // Manager is the long-lived owner of ACME state; it outlives reloads: one
 // certmagic certificate cache, whose maintenance goroutine renews
@@ -192,7 +193,7 @@ func (m *Manager) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, 
 	if !a.plan.covers(name) {
 		return nil, nil
 	}
-	if !slices.Contains(hello.SupportedProtos, acmeTLS1) && len(a.cache.AllMatchingCertificates(name)) == 0 {
+	if !slices.Contains(hello.SupportedProtos, ALPNProto) && len(a.cache.AllMatchingCertificates(name)) == 0 {
 		return nil, nil
 	}
 	return a.magic.GetCertificate(hello)

@@ -76,6 +76,8 @@ func (c *slogCore) Write(e zapcore.Entry, fields []zapcore.Field) error {
 
 func (c *slogCore) Sync() error { return nil }
 
+var _ zapcore.Core = (*slogCore)(nil)
+
 // Events certmagic emits that onEvent logs.
 const (
 	eventObtaining = "cert_obtaining"

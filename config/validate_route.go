@@ -199,7 +199,7 @@ func (v *checker) match(p string, m Match) {
 			v.oneOf(fmt.Sprintf("%s.tls.versions[%d]", p, i), "TLS version", ver, "1.2", "1.3")
 		}
 		for i, c := range t.Ciphers {
-			if !isCipherName(c) {
+			if _, ok := CipherSuiteID(c); !ok {
 				v.add(fmt.Sprintf("%s.tls.ciphers[%d]", p, i), "unknown cipher suite %q; use IANA names such as TLS_AES_128_GCM_SHA256", c)
 			}
 		}

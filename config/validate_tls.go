@@ -245,15 +245,19 @@ func checkCAFile(path string) string {
 	return ""
 }
 
-// isCipherName reports whether name is a cipher suite Go knows, secure
-// or not (a route may single out clients using a weak one).
-func isCipherName(name string) bool {
-	for _, cs := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
-		if cs.Name == name {
-			return true
+// CipherSuiteID returns the ID of the cipher suite with IANA name name,
+// secure or not (a route may single out clients using a weak one), and
+// whether Go knows it. match.tls.ciphers is validated and compiled with
+// it, so the two cannot disagree.
+func CipherSuiteID(name string) (uint16, bool) {
+	for _, list := range [][]*tls.CipherSuite{tls.CipherSuites(), tls.InsecureCipherSuites()} {
+		for _, cs := range list {
+			if cs.Name == name {
+				return cs.ID, true
+			}
 		}
 	}
-	return false
+	return 0, false
 }
 
 // placeholders reports unknown {name} placeholders in a header value.

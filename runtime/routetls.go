@@ -42,7 +42,7 @@ func tlsCond(m *config.MatchTLS) (func(*http.Request) bool, error) {
 	}
 	var ciphers []uint16
 	for _, name := range m.Ciphers {
-		id, ok := cipherID(name)
+		id, ok := config.CipherSuiteID(name)
 		if !ok {
 			return nil, fmt.Errorf("match.tls.ciphers: unknown cipher suite %q", name)
 		}
@@ -71,16 +71,6 @@ func tlsCond(m *config.MatchTLS) (func(*http.Request) bool, error) {
 		}
 		return true
 	}, nil
-}
-
-// cipherID returns the ID of a cipher suite by its IANA name.
-func cipherID(name string) (uint16, bool) {
-	for _, cs := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
-		if cs.Name == name {
-			return cs.ID, true
-		}
-	}
-	return 0, false
 }
 
 // sniNames are the server names of a match.tls block: exact names and

@@ -242,3 +242,5 @@ func validID(s string) bool {
 	}
 	return true
 }
+
+var _ http.Handler = (*Runtime)(nil)

@@ -98,3 +98,5 @@ func (f *feed) close() { f.once.Do(func() { close(f.closed) }) }
 
 func (f *feed) Close() error   { f.close(); return nil }
 func (f *feed) Addr() net.Addr { return f.addr }
+
+var _ net.Listener = (*feed)(nil)

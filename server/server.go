@@ -357,3 +357,5 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.env.TLS.Close()
 	return err
 }
+
+var _ http.Handler = (*Server)(nil)

@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strconv"
 
+	"github.com/gatehouse-proxy/gatehouse/acme"
 	"github.com/gatehouse-proxy/gatehouse/config"
 	"github.com/gatehouse-proxy/gatehouse/runtime"
 	"github.com/gatehouse-proxy/gatehouse/tlsinfo"
@@ -37,7 +38,7 @@ func (s *Server) prepare(ls []config.Listener) (map[string]*plan, error) {
 		if lc.TLS == nil {
 			continue
 		}
-		protos := []string{"http/1.1", "acme-tls/1"}
+		protos := []string{"http/1.1", acme.ALPNProto}
 		if lc.TLS.HTTP2 {
 			protos = append([]string{"h2"}, protos...)
 		}

@@ -127,7 +127,7 @@ func (m *Manager) HandleHTTPChallenge(w http.ResponseWriter, r *http.Request) bo
 // address), the first PEM certificate listing the local address, else the
 // first PEM certificate. It does not allocate when a certificate is found.
 func (m *Manager) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
-	if m.acme != nil && slices.Contains(hello.SupportedProtos, "acme-tls/1") {
+	if m.acme != nil && slices.Contains(hello.SupportedProtos, acme.ALPNProto) {
 		c, err := m.acme.GetCertificate(hello)
 		if c == nil && err == nil {
 			err = fmt.Errorf("no ACME challenge pending for %s", hello.ServerName)

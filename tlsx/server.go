@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gatehouse-proxy/gatehouse/acme"
 	"github.com/gatehouse-proxy/gatehouse/config"
 )
 
@@ -86,7 +87,36 @@ func ServerConfig(lt *config.ListenerTLS, get func(*tls.ClientHelloInfo) (*tls.C
 	if len(errs) > 0 {
 		return nil, nil, errors.Join(errs...)
 	}
+	if slices.Contains(cfg.NextProtos, acme.ALPNProto) {
+		cfg.GetConfigForClient = challengeConfig(cfg)
+	}
 	return cfg, clientCAs, nil
+}
+
+// challengeConfig returns a GetConfigForClient that handshakes a hello
+// offering acme-tls/1 without client authentication, because the CA's
+// validator has no client certificate: under TLS 1.2 a listener requiring
+// one would fail every validation. The connection can carry nothing but
+// the challenge: acme-tls/1 is the only protocol negotiated, and
+// net/http closes a connection with a protocol it has no handler for.
+// Session tickets are off, so a challenge session never resumes into
+// anything else.
+func challengeConfig(base *tls.Config) func(*tls.ClientHelloInfo) (*tls.Config, error) {
+	challenge := &tls.Config{
+		GetCertificate:         base.GetCertificate,
+		NextProtos:             []string{acme.ALPNProto},
+		MinVersion:             base.MinVersion,
+		MaxVersion:             base.MaxVersion,
+		CipherSuites:           base.CipherSuites,
+		CurvePreferences:       base.CurvePreferences,
+		SessionTicketsDisabled: true,
+	}
+	return func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+		if slices.Contains(hello.SupportedProtos, acme.ALPNProto) {
+			return challenge, nil
+		}
+		return nil, nil
+	}
 }
 
 func parseVersion(field, v string, def uint16) (uint16, error) {
