@@ -23,10 +23,22 @@ import (
 // QUIC connections are never dropped by a reload.
 type h3 struct {
 	udp     net.PacketConn
-	srv     *http3.Server
+	tr      *quic.Transport
+	ln      *quic.Listener
+	srv     *http3.Server // settings and handler for each raw connection
 	tls     atomic.Pointer[tls.Config]
 	handler atomic.Pointer[http.Handler]
 	conn    atomic.Pointer[func(context.Context) context.Context]
+	// headerTimeout bounds reading a request's header block, as
+	// read_header_timeout does on TCP (http3.Server sets no such limit).
+	headerTimeout atomic.Int64
+
+	accepting sync.WaitGroup // the accept loop
+	serving   sync.WaitGroup // one per connection being served
+	// grace ends when shutdown begins: connections stop taking requests;
+	// force ends when requests in flight may no longer finish.
+	grace, force         context.Context
+	stopGrace, stopForce context.CancelFunc
 
 	// conns are the open QUIC connections, so that a reload changing
 	// client authentication can end the ones accepted under the old rules.
@@ -45,28 +57,41 @@ func listenH3(tcp net.Addr) (*h3, error) {
 }
 
 // start serves HTTP/3 with the current TLS config and handler.
-func (h *h3) start(lc config.Listener) {
+func (h *h3) start(lc config.Listener) error {
 	h.srv = &http3.Server{
-		TLSConfig: &tls.Config{
-			GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) { return h.tls.Load(), nil },
-		},
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			// The header block is in: lift its deadline, so that only the
+			// listener's body and send limits apply from here.
+			http.NewResponseController(w).SetReadDeadline(time.Time{})
 			(*h.handler.Load()).ServeHTTP(w, r)
 		}),
 		MaxHeaderBytes: int(lc.MaxHeaderBytes),
 		IdleTimeout:    lc.IdleTimeout.D(),
-		QUICConfig:     &quic.Config{Allow0RTT: false},
 		ConnContext: func(ctx context.Context, c *quic.Conn) context.Context {
 			h.track(c)
 			return (*h.conn.Load())(ctx)
 		},
 	}
-	go h.srv.Serve(h.udp)
+	tlsConf := http3.ConfigureTLSConfig(&tls.Config{
+		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) { return h.tls.Load(), nil },
+	})
+	h.tr = &quic.Transport{Conn: h.udp}
+	ln, err := h.tr.Listen(tlsConf, &quic.Config{Allow0RTT: false})
+	if err != nil {
+		return err
+	}
+	h.ln = ln
+	h.grace, h.stopGrace = context.WithCancel(context.Background())
+	h.force, h.stopForce = context.WithCancel(context.Background())
+	h.accepting.Add(1)
+	go h.accept()
+	return nil
 }
 
 // update installs a listener's current settings.
 func (h *h3) update(p *plan, handler http.Handler, conn func(context.Context) context.Context) {
 	h.tls.Store(p.h3tls)
+	h.headerTimeout.Store(int64(p.cfg.ReadHeaderTimeout.D()))
 	h.handler.Store(&handler)
 	h.conn.Store(&conn)
 }
@@ -105,22 +130,33 @@ func (h *h3) retireConns(drain time.Duration) {
 	})
 }
 
-// shutdown stops taking connections and lets requests finish until ctx
-// is done.
+// shutdown stops taking connections, lets requests in flight finish until
+// ctx is done (new ones are refused as H3_REQUEST_REJECTED, which clients
+// may retry on a new connection), then closes what is left.
 func (h *h3) shutdown(ctx context.Context) {
-	if h.srv != nil {
-		if err := h.srv.Shutdown(ctx); err != nil {
-			h.srv.Close()
+	if h.ln != nil {
+		h.ln.Close()
+		h.accepting.Wait()
+		h.stopGrace()
+		done := make(chan struct{})
+		go func() { h.serving.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			h.stopForce()
+			<-done
 		}
+		h.stopForce()
+		h.tr.Close()
 	}
 	h.udp.Close()
 }
 
-// shutdownAfter shuts h down in the background, giving requests drain.
-func (h *h3) shutdownAfter(drain time.Duration) {
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), drain)
-		defer cancel()
-		h.shutdown(ctx)
-	}()
+// close shuts h down in the background without a drain: QUIC
+// connections share the UDP socket, so draining them would keep the port
+// from a listener that takes it up again. Their clients fall back to TCP.
+func (h *h3) close() {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	go h.shutdown(ctx)
 }

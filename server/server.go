@@ -181,7 +181,7 @@ func (s *Server) reconcile(ls []config.Listener, plans map[string]*plan, o *open
 		}
 		old := l.srv
 		if l.h3 != nil && !lc.HTTP3 {
-			l.h3.shutdownAfter(drain)
+			l.h3.close()
 			l.h3 = nil
 		}
 		authChanged := !l.plan.sameClientAuth(p)
@@ -199,7 +199,7 @@ func (s *Server) reconcile(ls []config.Listener, plans map[string]*plan, o *open
 		delete(s.listeners, addr)
 		l.sock.close()
 		if l.h3 != nil {
-			l.h3.shutdownAfter(drain)
+			l.h3.close()
 		}
 		s.retire(l.srv, drain, false)
 		s.env.Log.Info("stopped listening", "listener", l.plan.cfg.Name, "address", addr)
@@ -253,7 +253,12 @@ func (s *Server) serve(l *listener, newH3 *h3) *http.Server {
 		cc := srv.ConnContext
 		l.h3.update(p, h, func(ctx context.Context) context.Context { return cc(ctx, nil) })
 		if newH3 != nil {
-			newH3.start(lc)
+			if err := newH3.start(lc); err != nil {
+				// Only a broken UDP socket gets here; TCP keeps serving.
+				s.env.Log.Error("HTTP/3 not served", "listener", lc.Name, "error", err)
+				newH3.udp.Close()
+				l.h3 = nil
+			}
 		}
 	}
 	return srv
