@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -60,7 +61,7 @@ func (rt *Runtime) plainHTTP(w http.ResponseWriter, r *http.Request, info *proxy
 		return false
 	}
 	host := hostOnly(r.Host)
-	if host == "" || !rt.certs.Covers(host) {
+	if !redirectable(host) || !rt.certs.Covers(host) {
 		return false
 	}
 	port := l.HTTPSPort()
@@ -73,7 +74,8 @@ func (rt *Runtime) plainHTTP(w http.ResponseWriter, r *http.Request, info *proxy
 		host = "[" + host + "]" // an IPv6 literal
 	}
 	info.Route = "https-redirect"
-	w.Header().Set("Location", "https://"+host+r.URL.RequestURI())
+	// A raw "#" is data in a request target but a fragment in a URL.
+	w.Header().Set("Location", "https://"+host+strings.ReplaceAll(r.URL.RequestURI(), "#", "%23"))
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusPermanentRedirect)
 	if r.Method != http.MethodHead {
@@ -82,18 +84,59 @@ func (rt *Runtime) plainHTTP(w http.ResponseWriter, r *http.Request, info *proxy
 	return true
 }
 
+// redirectable reports whether host can stand in an https URL as it is:
+// an IP address or a DNS name. Host headers may hold more (such as "%"),
+// which a wildcard certificate would cover label-wise but which would
+// make the Location invalid.
+func redirectable(host string) bool {
+	if host == "" {
+		return false
+	}
+	if _, err := netip.ParseAddr(host); err == nil {
+		return true
+	}
+	if host[0] == '.' || host[len(host)-1] == '.' || strings.Contains(host, "..") {
+		return false // an empty label
+	}
+	for i := 0; i < len(host); i++ {
+		if c := host[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
 // hostOnly returns the lower-case host of a Host header value, without
-// the port and IPv6 brackets, or "" if it is malformed.
+// the port, the IPv6 brackets and a trailing dot, or "" if it is
+// malformed (an IPv6 address must be bracketed; a port is digits).
 func hostOnly(hostport string) string {
 	h := hostport
-	if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.HasSuffix(h, "]") {
-		if _, err := strconv.Atoi(h[i+1:]); err != nil && h[i+1:] != "" {
+	if strings.HasPrefix(h, "[") {
+		end := strings.IndexByte(h, ']')
+		if end < 0 {
+			return ""
+		}
+		if rest := h[end+1:]; rest != "" && (rest[0] != ':' || !isDigits(rest[1:])) {
+			return ""
+		}
+		h = h[1:end]
+	} else if i := strings.IndexByte(h, ':'); i >= 0 {
+		if !isDigits(h[i+1:]) {
 			return ""
 		}
 		h = h[:i]
 	}
-	h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
 	return strings.TrimSuffix(strings.ToLower(h), ".")
+}
+
+// isDigits reports whether s is empty or all ASCII digits.
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // validHost reports whether a Host (or :authority) has only the bytes
