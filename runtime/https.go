@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -54,6 +55,9 @@ func (rt *Runtime) plainHTTP(w http.ResponseWriter, r *http.Request, info *proxy
 			info.Route = "acme-challenge"
 			return true
 		}
+		return false
+	}
+	if !rt.anyCerts {
 		return false
 	}
 	l := listenerFrom(r.Context())
@@ -157,20 +161,24 @@ func validHost(h string) bool {
 	return true
 }
 
-// hsts holds the compiled Strict-Transport-Security policies: a header
-// value per exact host, then per wildcard suffix (longest first).
+// hsts holds the compiled Strict-Transport-Security policies: the header
+// value per exact host, then per wildcard suffix (longest first). Values
+// are ready-made header slices, shared by every response (never modified).
 type hsts struct {
-	exact map[string]string
+	exact map[string][]string
 	wild  []hstsWild
 }
 
-type hstsWild struct{ suffix, value string } // suffix is ".example.com"
+type hstsWild struct {
+	suffix string // ".example.com"
+	value  []string
+}
 
 func compileHSTS(ps []config.HSTS) *hsts {
 	if len(ps) == 0 {
 		return nil
 	}
-	h := &hsts{exact: map[string]string{}}
+	h := &hsts{exact: map[string][]string{}}
 	for _, p := range ps {
 		v := "max-age=" + strconv.FormatInt(int64(p.MaxAge.D()/time.Second), 10)
 		if p.IncludeSubdomains {
@@ -182,23 +190,19 @@ func compileHSTS(ps []config.HSTS) *hsts {
 		for _, host := range p.Hosts {
 			host = strings.ToLower(host)
 			if s, ok := strings.CutPrefix(host, "*"); ok {
-				h.wild = append(h.wild, hstsWild{suffix: s, value: v})
+				h.wild = append(h.wild, hstsWild{suffix: s, value: []string{v}})
 			} else if _, dup := h.exact[host]; !dup {
-				h.exact[host] = v
+				h.exact[host] = []string{v}
 			}
 		}
 	}
 	// Longest suffix first, so the most specific policy wins.
-	for i := 1; i < len(h.wild); i++ {
-		for j := i; j > 0 && len(h.wild[j].suffix) > len(h.wild[j-1].suffix); j-- {
-			h.wild[j], h.wild[j-1] = h.wild[j-1], h.wild[j]
-		}
-	}
+	slices.SortStableFunc(h.wild, func(a, b hstsWild) int { return len(b.suffix) - len(a.suffix) })
 	return h
 }
 
-// value returns the header for host ("" for none).
-func (h *hsts) value(host string) string {
+// value returns the header for host (nil for none).
+func (h *hsts) value(host string) []string {
 	if v, ok := h.exact[host]; ok {
 		return v
 	}
@@ -207,5 +211,5 @@ func (h *hsts) value(host string) string {
 			return w.value
 		}
 	}
-	return ""
+	return nil
 }

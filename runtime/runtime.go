@@ -38,7 +38,10 @@ type Runtime struct {
 	maxBody    int64
 
 	certs *tlsx.Plan // the certificates; served once the runtime starts
-	hsts  *hsts      // nil when no policy
+	// anyCerts: some host has a certificate, so plain requests may need
+	// redirecting; without, plain requests skip that work.
+	anyCerts bool
+	hsts     *hsts // nil when no policy
 
 	router  *router.Router[*route]
 	def     *route
@@ -90,6 +93,7 @@ func Compile(cfg *config.Config, env *Env) (*Runtime, error) {
 		return nil, err
 	}
 	rt.certs = certs
+	rt.anyCerts = len(cfg.TLS.Certificates) > 0 || cfg.TLS.ACME != nil
 	rt.hsts = compileHSTS(cfg.TLS.HSTS)
 	for name, u := range cfg.Upstreams {
 		if err := rt.addPool(name, u); err != nil {
@@ -186,8 +190,8 @@ func (rt *Runtime) dispatch(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	} else if rt.hsts != nil {
-		if v := rt.hsts.value(hostOnly(r.Host)); v != "" {
-			w.Header()["Strict-Transport-Security"] = []string{v}
+		if v := rt.hsts.value(hostOnly(r.Host)); v != nil {
+			w.Header()["Strict-Transport-Security"] = v
 		}
 	}
 	if r.Method == http.MethodConnect {
