@@ -22,12 +22,10 @@ import (
 // tested exactly as `gatehouse demo` runs it.
 var binary string
 
-// raceBuild is set (race_test.go) when the tests run with -race; the
-// binary is then race-enabled too.
-var raceBuild bool
-
+// TestMain builds the binary, race-instrumented when the tests are, so
+// that the real process is checked for data races too.
 func TestMain(m *testing.M) {
-	path, cleanup, err := testkit.BuildBinary(raceBuild, "")
+	path, cleanup, err := testkit.BuildBinary(testkit.RaceEnabled(), "")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

@@ -28,13 +28,10 @@ var binary string
 // exactly and the -ldflags hook stays wired.
 const testVersion = "v0.0.0-lifecycle-test"
 
-// raceBuild is set (race_test.go) when the tests run with -race; the
-// binary is then built with -race too, so reloads and shutdowns under load
-// are checked for data races in the real process.
-var raceBuild bool
-
+// TestMain builds the binary, race-instrumented when the tests are, so
+// that the real process is checked for data races too.
 func TestMain(m *testing.M) {
-	path, cleanup, err := testkit.BuildBinary(raceBuild, "-X main.version="+testVersion)
+	path, cleanup, err := testkit.BuildBinary(testkit.RaceEnabled(), "-X main.version="+testVersion)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
