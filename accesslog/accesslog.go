@@ -7,12 +7,13 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/gatehouse-proxy/gatehouse/proxy"
+	"github.com/gatehouse-proxy/gatehouse/funnel"
+	"github.com/gatehouse-proxy/gatehouse/reqinfo"
 )
 
 // Middleware logs every request that passes through it to log, at info
 // level, after the response ends (also when the handler panics to abort
-// it). The request must carry a proxy.Info. A nil log disables logging.
+// it). The request must carry a reqinfo.Info. A nil log disables logging.
 func Middleware(log *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		if log == nil {
@@ -27,17 +28,17 @@ func Middleware(log *slog.Logger) func(http.Handler) http.Handler {
 }
 
 func write(log *slog.Logger, r *http.Request, rec *recorder) {
-	info := proxy.InfoFrom(r.Context())
+	info := reqinfo.From(r.Context())
 	status := rec.status
 	switch {
-	case info.Err != nil && proxy.Status(info.Err) == proxy.StatusClientClosed:
-		status = proxy.StatusClientClosed
+	case info.Err != nil && funnel.Status(info.Err) == funnel.StatusClientClosed:
+		status = funnel.StatusClientClosed
 	case info.Status != 0:
 		status = info.Status // the funnel's answer, also when a gRPC client got it as a grpc-status in a 200
 	case status == 0 && info.Upgraded:
 		status = http.StatusSwitchingProtocols
 	case status == 0 && info.Err != nil:
-		status = proxy.Status(info.Err) // aborted mid-response
+		status = funnel.Status(info.Err) // aborted mid-response
 	case status == 0:
 		status = http.StatusOK
 	}

@@ -19,7 +19,7 @@ import (
 	"github.com/gatehouse-proxy/gatehouse/config"
 	"github.com/gatehouse-proxy/gatehouse/demo"
 	"github.com/gatehouse-proxy/gatehouse/examples"
-	"github.com/gatehouse-proxy/gatehouse/runtime"
+	"github.com/gatehouse-proxy/gatehouse/gateway"
 	"github.com/gatehouse-proxy/gatehouse/server"
 )
 
@@ -126,7 +126,7 @@ func TestServicesInProcess(t *testing.T) {
 	// Not "127.0.0.1:0": config validation rejects port 0 for listeners
 	// (config/validate_test.go wants that), so Server.Addr's ":0" case
 	// cannot be reached through a loaded config.
-	srv := server.New(runtime.NewEnv(nil, nil))
+	srv := server.New(gateway.NewEnv(nil, nil))
 	var listen string
 	for try := 0; ; try++ {
 		listen = freeAddr(t)

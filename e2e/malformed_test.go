@@ -141,7 +141,7 @@ routes:
 	res, body := testkit.RoundTrip(t, g.Addr, "CONNECT /api HTTP/1.1\nHost: x\n\n")
 	if res.StatusCode < 400 || res.StatusCode >= 500 {
 		t.Errorf("CONNECT /api: %d %q, want 4xx: CONNECT requests whose target is a path are forwarded "+
-			"(runtime.dispatch must refuse the CONNECT method)", res.StatusCode, body)
+			"(gateway dispatch must refuse the CONNECT method)", res.StatusCode, body)
 	}
 	if b.Hits() != 0 {
 		r := b.Last()

@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-proxy/gatehouse/reqinfo"
 )
 
 // TestClientCertHeader: the header carries only the verified subject. A
@@ -39,7 +41,7 @@ func TestClientCertHeader(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := &http.Request{Header: tt.in, Host: "example.com", TLS: tt.tls, ProtoMajor: 1, ProtoMinor: 1}
-			info := &Info{Peer: netip.MustParseAddr("10.0.0.2"), Scheme: "https", RequestID: "rid"}
+			info := &reqinfo.Info{Peer: netip.MustParseAddr("10.0.0.2"), Scheme: "https", RequestID: "rid"}
 			f := Forwarding{RequestIDHeader: "X-Request-Id", ClientCertHeader: "X-Client-Subject", UnderscoresInHeaders: tt.underscores}
 			out := f.outboundHeader(r, info, "")
 			got, ok := out["X-Client-Subject"]

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"syscall"
 
+	"github.com/gatehouse-proxy/gatehouse/funnel"
 	"github.com/gatehouse-proxy/gatehouse/upstream"
 )
 
@@ -78,6 +79,39 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// ClientClosed implements funnel.ClientCloser.
+func (e *Error) ClientClosed() bool { return e.ClientGone }
+
+// ResponseStarted implements funnel.Committer.
+func (e *Error) ResponseStarted() bool { return e.Phase == PhaseResponse }
+
+// Failures of the forwarder's own, beside the funnel's common classes.
+var (
+	// ErrConnLimit: every connection to the target allowed by max_conns
+	// stayed busy for the dial timeout (503).
+	ErrConnLimit = &funnel.Class{Status: http.StatusServiceUnavailable,
+		Message: "service unavailable: the upstream is at its connection limit",
+		Reason:  "no free connection to the target (max_conns reached)"}
+	// ErrUpgradeH2C: a protocol upgrade (WebSocket) was asked of an h2c
+	// upstream; HTTP/2 has no Upgrade, so it cannot be passed on (502).
+	ErrUpgradeH2C = &funnel.Class{Status: http.StatusBadGateway,
+		Message: funnel.ErrBadGateway.Message,
+		Reason:  "cannot pass a protocol upgrade (WebSocket) to h2c targets, which speak HTTP/2 only; use http:// or https:// targets for this route"}
+)
+
+// NoHealthyError says an upstream had no target to try (503).
+type NoHealthyError struct {
+	Upstream string
+	Targets  int
+}
+
+func (e *NoHealthyError) Error() string {
+	return fmt.Sprintf("upstream %q has no healthy target (0 of %d available)", e.Upstream, e.Targets)
+}
+
+// Unwrap classes the error for the funnel.
+func (e *NoHealthyError) Unwrap() error { return funnel.ErrUnavailable }
 
 // classify wraps a RoundTrip error with the phase it happened in. parent is
 // the request's context, ctx the attempt's (canceled with a *stallError

@@ -11,7 +11,9 @@ import (
 	"sync/atomic"
 	"syscall"
 
+	"github.com/gatehouse-proxy/gatehouse/funnel"
 	"github.com/gatehouse-proxy/gatehouse/middleware/headers"
+	"github.com/gatehouse-proxy/gatehouse/reqinfo"
 	"github.com/gatehouse-proxy/gatehouse/upstream"
 )
 
@@ -23,7 +25,7 @@ type Handler struct {
 	Pool       *upstream.Pool
 	Forwarder  Forwarder
 	Forwarding *Forwarding
-	Funnel     *Funnel
+	Funnel     *funnel.Funnel
 	// Rewrite maps the normalized request path to the escaped path sent
 	// upstream. Nil sends the client's original path unchanged.
 	Rewrite func(path string) string
@@ -36,7 +38,7 @@ type Handler struct {
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	info := InfoFrom(r.Context())
+	info := reqinfo.From(r.Context())
 	info.Upstream = h.Pool.Name
 	up := upgradeOf(r)
 	if up != "" && h.Pool.Scheme == upstream.SchemeH2C {
@@ -79,7 +81,7 @@ func upgradeOf(r *http.Request) string {
 }
 
 // forward tries targets until one answers, retrying only where safe.
-func (h *Handler) forward(w http.ResponseWriter, out *http.Request, a *attempt, info *Info, body *bodyGuard) error {
+func (h *Handler) forward(w http.ResponseWriter, out *http.Request, a *attempt, info *reqinfo.Info, body *bodyGuard) error {
 	var last error
 	for {
 		t := h.Pool.Pick(&a.c)
@@ -153,7 +155,7 @@ func idempotent(r *http.Request) bool {
 
 // outbound builds the request sent upstream. The inbound request is not
 // modified; header value slices are shared read-only.
-func (h *Handler) outbound(r *http.Request, info *Info, upgrade string, body *bodyGuard) *http.Request {
+func (h *Handler) outbound(r *http.Request, info *reqinfo.Info, upgrade string, body *bodyGuard) *http.Request {
 	out := r.WithContext(r.Context()) // shallow copy
 	out.Header = h.Forwarding.outboundHeader(r, info, upgrade)
 	u := &url.URL{RawQuery: r.URL.RawQuery, ForceQuery: r.URL.ForceQuery}
@@ -235,11 +237,11 @@ func clientBodyError(fe *Error, cerr error) error {
 	case errors.As(cerr, &mb):
 		return fmt.Errorf("request body to %s: %w", fe.Target, cerr)
 	case errors.As(cerr, &ne) && ne.Timeout():
-		return fmt.Errorf("request body to %s: %w (%v)", fe.Target, ErrBodyTimeout, cerr)
+		return fmt.Errorf("request body to %s: %w (%v)", fe.Target, funnel.ErrRequestTimeout, cerr)
 	case errors.Is(cerr, io.ErrUnexpectedEOF), errors.Is(cerr, net.ErrClosed), errors.Is(cerr, syscall.ECONNRESET):
 		return &Error{Phase: fe.Phase, Target: fe.Target, Err: fmt.Errorf("reading the request body: %w", cerr), ClientGone: true}
 	}
-	return fmt.Errorf("request body to %s: %w (%v)", fe.Target, ErrBadRequest, cerr)
+	return fmt.Errorf("request body to %s: %w (%v)", fe.Target, funnel.ErrBadRequest, cerr)
 }
 
 func (b *bodyGuard) Close() error { return nil }

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/gatehouse-proxy/gatehouse/reqinfo"
 	"github.com/gatehouse-proxy/gatehouse/tlsinfo"
 )
 
@@ -126,7 +127,7 @@ type Forwarding struct {
 // without modifying it: hop-by-hop headers are dropped, forwarding headers
 // from untrusted peers are dropped, and Gatehouse's own are added. Value
 // slices are shared with the inbound header and must not be modified.
-func (f *Forwarding) outboundHeader(r *http.Request, info *Info, upgrade string) http.Header {
+func (f *Forwarding) outboundHeader(r *http.Request, info *reqinfo.Info, upgrade string) http.Header {
 	in := r.Header
 	out := make(http.Header, len(in)+6)
 	conn := in["Connection"]
@@ -178,7 +179,7 @@ func (f *Forwarding) outboundHeader(r *http.Request, info *Info, upgrade string)
 // addForwarding writes X-Forwarded-*, X-Real-IP and optionally Forwarded.
 // From a trusted peer the incoming chain is extended; otherwise replaced
 // (the untrusted copies were not copied into out).
-func (f *Forwarding) addForwarding(out http.Header, r *http.Request, info *Info) {
+func (f *Forwarding) addForwarding(out http.Header, r *http.Request, info *reqinfo.Info) {
 	peer := info.Peer.String()
 	prior := out["X-Forwarded-For"]
 	switch {

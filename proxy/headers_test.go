@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"reflect"
 	"testing"
+
+	"github.com/gatehouse-proxy/gatehouse/reqinfo"
 )
 
 func TestOutboundHeader(t *testing.T) {
@@ -126,7 +128,7 @@ func TestOutboundHeader(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := &http.Request{Header: tt.in, Host: "example.com", ProtoMajor: 1, ProtoMinor: 1}
 			before := r.Header.Clone()
-			info := &Info{Peer: peer, ClientIP: tt.client, Trusted: tt.trusted, Scheme: "http", RequestID: "rid"}
+			info := &reqinfo.Info{Peer: peer, ClientIP: tt.client, Trusted: tt.trusted, Scheme: "http", RequestID: "rid"}
 			f := tt.fwd
 			f.RequestIDHeader = "X-Request-Id"
 			out := f.outboundHeader(r, info, tt.upgrade)

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-proxy/gatehouse/config"
+	"github.com/gatehouse-proxy/gatehouse/funnel"
 	"github.com/gatehouse-proxy/gatehouse/upstream"
 )
 
@@ -74,7 +75,7 @@ func gateway(t *testing.T, url string, o TransportOptions, h2c bool) (string, *s
 		Pool:       pool,
 		Forwarder:  fwd,
 		Forwarding: &Forwarding{RequestIDHeader: "X-Request-Id"},
-		Funnel:     &Funnel{Log: slog.New(slog.NewJSONHandler(logs, nil)), RequestIDHeader: "X-Request-Id"},
+		Funnel:     &funnel.Funnel{Log: slog.New(slog.NewJSONHandler(logs, nil)), RequestIDHeader: "X-Request-Id"},
 	}
 	srv := httptest.NewUnstartedServer(h)
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
@@ -243,26 +244,6 @@ func TestGRPCErrors(t *testing.T) {
 	}
 }
 
-func TestGRPCMapping(t *testing.T) {
-	for status, code := range map[int]int{502: 14, 503: 14, 504: 4, 404: 12, 413: 8, 400: 13, 408: 4, 500: 2} {
-		if got := grpcCode(status); got != code {
-			t.Errorf("grpcCode(%d) = %d, want %d", status, got, code)
-		}
-	}
-	for ct, want := range map[string]string{
-		"application/grpc": "application/grpc", "application/grpc+proto; x=1": "application/grpc+proto",
-		"application/grpc-web": "application/grpc-web", "application/grpcfoo": "", "text/plain": "",
-	} {
-		got, ok := grpcContentType(http.Header{"Content-Type": {ct}})
-		if got != want || ok != (want != "") {
-			t.Errorf("grpcContentType(%q) = %q %v", ct, got, ok)
-		}
-	}
-	if got := grpcEscape("50% off\n ü"); got != "50%25 off%0A %C3%BC" {
-		t.Errorf("grpcEscape = %q", got)
-	}
-}
-
 // A WebSocket cannot go to an h2c target: refused with a cause, 502.
 func TestUpgradeToH2CRefused(t *testing.T) {
 	url, o := target(t, "h2c", func(w http.ResponseWriter, r *http.Request) { t.Error("request reached the target") })
@@ -387,7 +368,7 @@ func TestFullDuplexUnreadBody(t *testing.T) {
 	pool, _ := upstream.Build("api", &config.Upstream{Targets: []config.Target{{URL: url}}}, nil, upstream.Options{})
 	fwd := NewHTTPForwarder(o, nil)
 	t.Cleanup(fwd.Close)
-	h := &Handler{Pool: pool, Forwarder: fwd, Forwarding: &Forwarding{RequestIDHeader: "X-Request-Id"}, Funnel: &Funnel{}}
+	h := &Handler{Pool: pool, Forwarder: fwd, Forwarding: &Forwarding{RequestIDHeader: "X-Request-Id"}, Funnel: &funnel.Funnel{}}
 	var serverLog syncBuffer
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// As the runtime limits bodies, behind a wrapper (the access log's).

@@ -132,8 +132,13 @@ func (e *stallError) Error() string {
 
 func (e *stallError) Timeout() bool   { return e.phase != stallConn }
 func (e *stallError) Temporary() bool { return true }
-func (e *stallError) Is(target error) bool {
-	return target == ErrConnLimit && e.phase == stallConn
+
+// Unwrap classes a wait for a connection slot as ErrConnLimit (503).
+func (e *stallError) Unwrap() error {
+	if e.phase == stallConn {
+		return ErrConnLimit
+	}
+	return nil
 }
 
 // Forward implements Forwarder.

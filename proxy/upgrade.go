@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/gatehouse-proxy/gatehouse/reqinfo"
 	"github.com/gatehouse-proxy/gatehouse/upstream"
 )
 
@@ -114,7 +115,7 @@ func (f *HTTPForwarder) upgrade(w http.ResponseWriter, out *http.Request, res *h
 		return &Error{Phase: PhaseRequest, Target: t.Name, Err: fmt.Errorf("cannot take over the client connection for %s: %w", got, err)}
 	}
 	tun := &tunnel{client: conn, target: back}
-	InfoFrom(out.Context()).Upgraded = true
+	reqinfo.From(out.Context()).Upgraded = true
 	if f.Upgrades != nil {
 		f.Upgrades.add(tun)
 		defer f.Upgrades.remove(tun)

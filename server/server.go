@@ -17,14 +17,14 @@ import (
 
 	"github.com/gatehouse-proxy/gatehouse/config"
 	"github.com/gatehouse-proxy/gatehouse/middleware/deadline"
-	"github.com/gatehouse-proxy/gatehouse/runtime"
+	"github.com/gatehouse-proxy/gatehouse/gateway"
 )
 
 // Server serves the current runtime on the configured listeners. Safe for
 // concurrent use; Apply and Shutdown are serialized.
 type Server struct {
-	env *runtime.Env
-	rt  atomic.Pointer[runtime.Runtime]
+	env *gateway.Env
+	rt  atomic.Pointer[gateway.Runtime]
 
 	mu        sync.Mutex
 	listeners map[string]*listener // by configured address
@@ -47,7 +47,7 @@ type listener struct {
 }
 
 // New returns a Server with no listeners; call Apply.
-func New(env *runtime.Env) *Server {
+func New(env *gateway.Env) *Server {
 	return &Server{
 		env:       env,
 		listeners: make(map[string]*listener),
@@ -62,7 +62,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Runtime returns the runtime in use.
-func (s *Server) Runtime() *runtime.Runtime { return s.rt.Load() }
+func (s *Server) Runtime() *gateway.Runtime { return s.rt.Load() }
 
 // Addr returns the bound address of the listener configured as address
 // (useful when it was ":0"), or nil.
@@ -89,7 +89,7 @@ func (s *Server) Apply(cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	rt, err := runtime.Compile(cfg, s.env)
+	rt, err := gateway.Compile(cfg, s.env)
 	if err != nil {
 		return err
 	}

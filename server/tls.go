@@ -13,7 +13,7 @@ import (
 
 	"github.com/gatehouse-proxy/gatehouse/acme"
 	"github.com/gatehouse-proxy/gatehouse/config"
-	"github.com/gatehouse-proxy/gatehouse/runtime"
+	"github.com/gatehouse-proxy/gatehouse/gateway"
 	"github.com/gatehouse-proxy/gatehouse/tlsinfo"
 	"github.com/gatehouse-proxy/gatehouse/tlsx"
 )
@@ -81,9 +81,9 @@ func (p *plan) sameClientAuth(q *plan) bool {
 // connection's context carries the listener, and on TLS listeners the
 // per-connection state client certificate checks use.
 func (s *Server) connContext(p *plan) func(context.Context, net.Conn) context.Context {
-	li := &runtime.Listener{Name: p.cfg.Name, RedirectHTTPS: p.cfg.RedirectHTTPS && p.tls == nil, HTTPSPort: s.HTTPSPort}
+	li := &gateway.Listener{Name: p.cfg.Name, RedirectHTTPS: p.cfg.RedirectHTTPS && p.tls == nil, HTTPSPort: s.HTTPSPort}
 	return func(ctx context.Context, _ net.Conn) context.Context {
-		ctx = runtime.WithListener(ctx, li)
+		ctx = gateway.WithListener(ctx, li)
 		if p.tls != nil {
 			ctx = tlsinfo.ConnContext(ctx, p.clientCAs)
 		}

@@ -9,8 +9,11 @@ import (
 // serveDir answers a request naming a directory: a redirect to add the
 // trailing slash, the index file, a listing, or 404.
 func (h *Handler) serveDir(w http.ResponseWriter, r *http.Request, t target, dir *os.File) {
-	if !t.dir {
-		redirectDir(w, r)
+	if !t.dir || !strings.HasSuffix(r.URL.EscapedPath(), "/") {
+		// Also when the request names the directory without a slash but
+		// the served path has one (a route prefix "/assets" stripped to
+		// "/"): relative links in its index need the slash.
+		h.redirectDir(w, r)
 		return
 	}
 	if h.index != "" && h.serveIndex(w, r, t) {
@@ -19,7 +22,7 @@ func (h *Handler) serveDir(w http.ResponseWriter, r *http.Request, t target, dir
 	if !h.browse {
 		// 404, like a missing name: without an index or a listing the
 		// directory has nothing to show, and its existence is not revealed.
-		fail(w, errNotFound)
+		h.fail(w, r, errNotFound)
 		return
 	}
 	h.serveListing(w, r, t, dir)
@@ -34,13 +37,13 @@ func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request, t target) b
 		return false
 	}
 	if err != nil {
-		fail(w, err)
+		h.fail(w, r, err)
 		return true
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		fail(w, err)
+		h.fail(w, r, err)
 		return true
 	}
 	if !fi.Mode().IsRegular() {
@@ -54,13 +57,13 @@ func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request, t target) b
 // the query. The Location is relative ("./name/") so that it is right
 // whatever route prefix the caller stripped, and so that a name like
 // "a:b" or "/evil.example" cannot turn it into another scheme or host.
-func redirectDir(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) redirectDir(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.EscapedPath()
 	base := p[strings.LastIndexByte(p, '/')+1:]
 	if base == "" {
 		// The request URL already ends in "/" though the served path does
 		// not; redirecting would loop.
-		fail(w, errNotFound)
+		h.fail(w, r, errNotFound)
 		return
 	}
 	loc := "./" + base + "/"
@@ -68,6 +71,6 @@ func redirectDir(w http.ResponseWriter, r *http.Request) {
 		loc += "?" + r.URL.RawQuery
 	}
 	w.Header().Set("Location", loc)
-	code := http.StatusMovedPermanently
-	http.Error(w, http.StatusText(code), code)
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(http.StatusMovedPermanently)
 }

@@ -24,13 +24,13 @@ func TestIndex(t *testing.T) {
 		{"root index", Options{Index: "index.html"}, "/", 200, "<h1>home</h1>"},
 		{"sub index", Options{Index: "index.html"}, "/docs/", 200, "<h1>docs</h1>"},
 		{"index through link", Options{Index: "index.html"}, "/link-dir-in/", 200, "<h1>docs</h1>"},
-		{"no index no browse", Options{Index: "index.html"}, "/sub/", 404, "Not Found\n"},
-		{"index disabled", Options{}, "/", 404, "Not Found\n"},
-		{"index is a directory", Options{Index: "index.htm"}, "/sub/", 404, "Not Found\n"},
+		{"no index no browse", Options{Index: "index.html"}, "/sub/", 404, "404 not found\n"},
+		{"index disabled", Options{}, "/", 404, "404 not found\n"},
+		{"index is a directory", Options{Index: "index.htm"}, "/sub/", 404, "404 not found\n"},
 		{"index is a directory, browse", Options{Index: "index.htm", Browse: true}, "/sub/", 200, ""},
 		{"index wins over browse", Options{Index: "index.html", Browse: true}, "/docs/", 200, "<h1>docs</h1>"},
 		{"index file requested directly", Options{Index: "index.html"}, "/docs/index.html", 200, "<h1>docs</h1>"},
-		{"file with trailing slash", Options{Index: "index.html"}, "/digits.txt/", 404, "Not Found\n"},
+		{"file with trailing slash", Options{Index: "index.html"}, "/digits.txt/", 404, "404 not found\n"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -208,7 +208,7 @@ func TestBrowseRoot(t *testing.T) {
 		{"browse on", Options{Browse: true}, 200,
 			[]string{`href="./docs/"`, `href="./link-dir-in/"`, `href="./link-in"`, `href="./digits.txt"`, "Index of /"},
 			[]string{`href="../"`, ".well-known", ".env", ".git", "link-out", "link-abs", "SECRET"}},
-		{"browse off", Options{}, 404, []string{"Not Found"}, []string{"docs"}},
+		{"browse off", Options{}, 404, []string{"404 not found"}, []string{"docs"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -227,5 +227,27 @@ func TestBrowseRoot(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A route prefix stripped to "/" still names a directory: "/assets" must
+// redirect to "/assets/" (as a subdirectory would), or the index's
+// relative links resolve against the parent.
+func TestDirRedirectAtStrippedPrefix(t *testing.T) {
+	tr := newTree(t)
+	strip := func(r *http.Request) string {
+		p := strings.TrimPrefix(r.URL.EscapedPath(), "/assets")
+		if p == "" {
+			p = "/"
+		}
+		return p
+	}
+	srv := serve(t, tr, Options{Index: "index.html", Path: strip})
+	r := do(t, srv, "GET", "/assets?v=1")
+	if r.status != http.StatusMovedPermanently || r.header.Get("Location") != "./assets/?v=1" {
+		t.Fatalf("GET /assets: status %d Location %q, want 301 ./assets/?v=1", r.status, r.header.Get("Location"))
+	}
+	if r := do(t, srv, "GET", "/assets/"); r.status != 200 || r.body != "<h1>home</h1>" {
+		t.Errorf("GET /assets/: %d %q, want the index", r.status, r.body)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"io/fs"
 	"net/http"
 	"syscall"
+
+	"github.com/gatehouse-proxy/gatehouse/funnel"
 )
 
 var (
@@ -14,24 +16,32 @@ var (
 	errNotFound = errors.New("static: not found")
 )
 
-// fail is the package's one error funnel: it maps err to a status and
-// writes a short plain-text body that never contains a file-system path.
-func fail(w http.ResponseWriter, err error) {
-	code := statusOf(err)
-	http.Error(w, http.StatusText(code), code)
+// fail hands err, classed, to the error funnel. The client sees only the
+// class's message, never a file-system path; the log sees err.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	h.failFn(w, r, &classed{class: classOf(err), err: err})
 }
 
-// statusOf maps an error from path parsing or from the os.Root to a status.
-func statusOf(err error) int {
+// classed is an error with the funnel class it is answered with.
+type classed struct {
+	class *funnel.Class
+	err   error
+}
+
+func (e *classed) Error() string   { return e.err.Error() }
+func (e *classed) Unwrap() []error { return []error{e.class, e.err} }
+
+// classOf maps an error from path parsing or from the os.Root to a class.
+func classOf(err error) *funnel.Class {
 	switch {
 	case errors.Is(err, errBadPath):
-		return http.StatusBadRequest
+		return funnel.ErrBadRequest
 	case isNotFound(err):
-		return http.StatusNotFound
+		return funnel.ErrNotFound
 	case errors.Is(err, fs.ErrPermission):
-		return http.StatusForbidden
+		return funnel.ErrForbidden
 	}
-	return http.StatusInternalServerError
+	return funnel.ErrInternal
 }
 
 // isNotFound reports errors meaning "this name cannot be served" rather

@@ -14,7 +14,7 @@ import (
 // here lets it answer If-None-Match, If-Match and If-Range too.
 func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, f *os.File, fi fs.FileInfo, name string) {
 	if !fi.Mode().IsRegular() {
-		fail(w, errNotFound)
+		h.fail(w, r, errNotFound)
 		return
 	}
 	hdr := w.Header()

@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"syscall"
+
+	"github.com/gatehouse-proxy/gatehouse/funnel"
 )
 
 // Options configures a Handler. It is read once, by New.
@@ -26,6 +28,9 @@ type Options struct {
 	// route prefix stripped, still percent-encoded (e.g. "/img/a%20b.png").
 	// nil means r.URL.EscapedPath().
 	Path func(r *http.Request) string
+	// Fail answers a request that cannot be served, with an error that
+	// wraps a funnel.Class; nil means a funnel that does not log.
+	Fail func(w http.ResponseWriter, r *http.Request, err error)
 }
 
 // Handler serves the files under one directory. It is immutable after New
@@ -37,6 +42,7 @@ type Handler struct {
 	browse       bool
 	cacheControl string
 	path         func(*http.Request) string
+	failFn       func(http.ResponseWriter, *http.Request, error)
 }
 
 // New opens o.Root and returns a Handler serving it. It fails when the root
@@ -59,6 +65,10 @@ func New(o Options) (*Handler, error) {
 		browse:       o.Browse,
 		cacheControl: o.CacheControl,
 		path:         o.Path,
+		failFn:       o.Fail,
+	}
+	if h.failFn == nil {
+		h.failFn = (&funnel.Funnel{}).Fail
 	}
 	if h.path == nil {
 		h.path = func(r *http.Request) string { return r.URL.EscapedPath() }
@@ -75,30 +85,28 @@ func (h *Handler) Close() error {
 // package documentation for the status codes.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		code := http.StatusMethodNotAllowed
-		http.Error(w, http.StatusText(code), code)
+		h.failFn(w, r, funnel.WithHeader(fmt.Errorf("static files answer GET and HEAD, not %s: %w", r.Method, funnel.ErrMethodNotAllowed), "Allow", "GET, HEAD"))
 		return
 	}
 	t, err := parsePath(h.path(r))
 	if err != nil {
-		fail(w, err)
+		h.fail(w, r, err)
 		return
 	}
 	f, err := h.open(t.name)
 	if err != nil {
-		fail(w, err)
+		h.fail(w, r, err)
 		return
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	switch {
 	case err != nil:
-		fail(w, err)
+		h.fail(w, r, err)
 	case fi.IsDir():
 		h.serveDir(w, r, t, f)
 	case t.dir:
-		fail(w, errNotFound) // a file is never a directory
+		h.fail(w, r, errNotFound) // a file is never a directory
 	default:
 		h.serveFile(w, r, f, fi, t.base)
 	}

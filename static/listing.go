@@ -25,7 +25,7 @@ type entry struct {
 func (h *Handler) serveListing(w http.ResponseWriter, r *http.Request, t target, dir *os.File) {
 	names, err := dir.Readdirnames(-1)
 	if err != nil {
-		fail(w, err)
+		h.fail(w, r, err)
 		return
 	}
 	body := renderListing(r.URL.Path, t.name != ".", h.entries(t.name, names))

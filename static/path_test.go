@@ -93,8 +93,8 @@ func TestStatusOf(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := statusOf(tc.err); got != tc.want {
-				t.Errorf("statusOf(%v) = %d, want %d", tc.err, got, tc.want)
+			if got := classOf(tc.err).Status; got != tc.want {
+				t.Errorf("classOf(%v) = %d, want %d", tc.err, got, tc.want)
 			}
 		})
 	}

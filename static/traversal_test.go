@@ -121,7 +121,7 @@ func TestSymlinksInside(t *testing.T) {
 		{"/link-dir-in/index.html", 200, "<h1>docs</h1>"},
 		{"/link-dir-in/", 200, "<h1>docs</h1>"},
 		{"/sub/link-a", 200, "b"},
-		{"/sub/link-bad", 404, "Not Found\n"},
+		{"/sub/link-bad", 404, "404 not found\n"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.path, func(t *testing.T) {

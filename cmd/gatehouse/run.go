@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-proxy/gatehouse/config"
-	"github.com/gatehouse-proxy/gatehouse/runtime"
+	"github.com/gatehouse-proxy/gatehouse/gateway"
 	"github.com/gatehouse-proxy/gatehouse/server"
 )
 
@@ -64,7 +64,7 @@ func serve(cfg *config.Config, reload func() (*config.Config, error), watchPath 
 		return 1
 	}
 	defer closeLog()
-	env := runtime.NewEnv(log, log)
+	env := gateway.NewEnv(log, log)
 	srv := server.New(env)
 	if err := srv.Apply(cfg); err != nil {
 		log.Error("cannot start", "error", err)

@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-proxy/gatehouse/config"
-	"github.com/gatehouse-proxy/gatehouse/runtime"
+	"github.com/gatehouse-proxy/gatehouse/gateway"
 	"github.com/gatehouse-proxy/gatehouse/server"
 )
 
@@ -65,7 +65,7 @@ func Start(t testing.TB, yaml string, vars Vars) *Gatehouse {
 	cfg := g.Load(yaml)
 	log := slog.New(slog.NewJSONHandler(g.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	access := slog.New(slog.NewJSONHandler(g.Access, nil))
-	g.Server = server.New(runtime.NewEnv(log, access))
+	g.Server = server.New(gateway.NewEnv(log, access))
 	if err := g.Server.Apply(cfg); err != nil {
 		t.Fatalf("apply config: %v", err)
 	}

@@ -14,7 +14,7 @@ import (
 // Facts returns what Gatehouse resolved about a request before routing and
 // a header value may refer to: the client's address after trusted-proxy
 // resolution ({client_ip}; the zero Addr when unknown) and the request ID
-// ({request_id}). Package runtime supplies one that reads proxy.Info;
+// ({request_id}). Package runtime supplies one that reads reqinfo.Info;
 // headers cannot, since proxy imports headers.
 type Facts func(r *http.Request) (clientIP netip.Addr, requestID string)
 

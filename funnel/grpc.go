@@ -1,4 +1,4 @@
-package proxy
+package funnel
 
 import (
 	"net/http"
@@ -15,6 +15,7 @@ const (
 	grpcUnimplemented     = 12
 	grpcInternal          = 13
 	grpcUnavailable       = 14
+	grpcUnauthenticated   = 16
 	grpcUnknown           = 2
 )
 
@@ -31,9 +32,13 @@ func grpcCode(status int) int {
 		return grpcDeadlineExceeded
 	case http.StatusNotFound:
 		return grpcUnimplemented
+	case http.StatusMethodNotAllowed:
+		return grpcUnimplemented
+	case http.StatusUnauthorized:
+		return grpcUnauthenticated
 	case http.StatusForbidden:
 		return grpcPermissionDenied
-	case http.StatusRequestEntityTooLarge:
+	case http.StatusRequestEntityTooLarge, http.StatusRequestHeaderFieldsTooLarge, http.StatusRequestURITooLong:
 		return grpcResourceExhausted
 	case http.StatusBadRequest:
 		return grpcInternal
@@ -61,11 +66,11 @@ func grpcContentType(h http.Header) (string, bool) {
 // grpc-message, instead of an HTTP error status that clients would report
 // as a confusing protocol error. Over HTTP/2 the header block ends the
 // stream, which is what trailers-only means.
-func writeGRPC(w http.ResponseWriter, contentType string, status int, msg string) {
+func writeGRPC(w http.ResponseWriter, contentType string, c *Class) {
 	h := w.Header()
 	h["Content-Type"] = []string{contentType}
-	h["Grpc-Status"] = []string{strconv.Itoa(grpcCode(status))}
-	h["Grpc-Message"] = []string{grpcEscape("gatehouse: " + msg)}
+	h["Grpc-Status"] = []string{strconv.Itoa(grpcCode(c.Status))}
+	h["Grpc-Message"] = []string{grpcEscape("gatehouse: " + c.Message)}
 	w.WriteHeader(http.StatusOK)
 }
 
@@ -74,7 +79,7 @@ func writeGRPC(w http.ResponseWriter, contentType string, status int, msg string
 // the client sees UNAVAILABLE with a reason rather than a reset stream. It
 // reports false, doing nothing, for anything but a gRPC response to a
 // gRPC request.
-func endGRPC(w http.ResponseWriter, r *http.Request, status int) bool {
+func endGRPC(w http.ResponseWriter, r *http.Request, c *Class) bool {
 	if _, ok := grpcContentType(r.Header); !ok {
 		return false
 	}
@@ -82,8 +87,8 @@ func endGRPC(w http.ResponseWriter, r *http.Request, status int) bool {
 	if _, ok := grpcContentType(h); !ok {
 		return false
 	}
-	h[http.TrailerPrefix+"Grpc-Status"] = []string{strconv.Itoa(grpcCode(status))}
-	h[http.TrailerPrefix+"Grpc-Message"] = []string{grpcEscape("gatehouse: the response from the upstream broke off: " + messageOf(status))}
+	h[http.TrailerPrefix+"Grpc-Status"] = []string{strconv.Itoa(grpcCode(c.Status))}
+	h[http.TrailerPrefix+"Grpc-Message"] = []string{grpcEscape("gatehouse: the response from the upstream broke off: " + c.Message)}
 	return true
 }
 

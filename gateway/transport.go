@@ -1,4 +1,4 @@
-package runtime
+package gateway
 
 import (
 	"github.com/gatehouse-proxy/gatehouse/config"

@@ -1,4 +1,4 @@
-package runtime_test
+package gateway_test
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-proxy/gatehouse/internal/testkit"
-	"github.com/gatehouse-proxy/gatehouse/runtime"
+	"github.com/gatehouse-proxy/gatehouse/gateway"
 )
 
 // TestRedirectLocationHost: the HTTPS redirect names the host the client
@@ -32,11 +32,11 @@ func TestRedirectLocationHost(t *testing.T) {
 		{"a#.site.test", 400, ""},
 		{"evil\u3002com/.site.test", 400, ""},
 	}
-	l := &runtime.Listener{Name: "plain", RedirectHTTPS: true, HTTPSPort: func() string { return "443" }}
+	l := &gateway.Listener{Name: "plain", RedirectHTTPS: true, HTTPSPort: func() string { return "443" }}
 	for _, tt := range tests {
 		r := httptest.NewRequest("GET", "/x?q=1", nil)
 		r.Host = tt.host
-		r = r.WithContext(runtime.WithListener(context.Background(), l))
+		r = r.WithContext(gateway.WithListener(context.Background(), l))
 		w := httptest.NewRecorder()
 		rt.ServeHTTP(w, r)
 		if w.Code != tt.status || w.Header().Get("Location") != tt.location {
@@ -47,7 +47,7 @@ func TestRedirectLocationHost(t *testing.T) {
 
 // redirectRuntime compiles a runtime with a plain and a TLS listener and a
 // certificate for site.test, *.site.test and ::1, answering "served".
-func redirectRuntime(tb testing.TB) *runtime.Runtime {
+func redirectRuntime(tb testing.TB) *gateway.Runtime {
 	ca := testkit.NewCA(tb, "redirect CA")
 	leaf := ca.Issue([]string{"site.test", "*.site.test", "::1"}, testkit.LeafOptions{})
 	cfg, err := testkit.LoadConfig(`
@@ -61,8 +61,8 @@ routes: [{respond: {body: served}}]
 	if err != nil {
 		tb.Fatal(err)
 	}
-	env := runtime.NewEnv(nil, nil)
-	rt, err := runtime.Compile(cfg, env)
+	env := gateway.NewEnv(nil, nil)
+	rt, err := gateway.Compile(cfg, env)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package runtime
+package gateway
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 	"github.com/gatehouse-proxy/gatehouse/config"
 	"github.com/gatehouse-proxy/gatehouse/middleware/headers"
 	"github.com/gatehouse-proxy/gatehouse/proxy"
+	"github.com/gatehouse-proxy/gatehouse/reqinfo"
 	"github.com/gatehouse-proxy/gatehouse/respond"
 	"github.com/gatehouse-proxy/gatehouse/router"
 	"github.com/gatehouse-proxy/gatehouse/static"
@@ -79,6 +80,7 @@ func (rt *Runtime) compileRoute(rc *config.Route) (*route, error) {
 			Browse:       rc.Static.Browse,
 			CacheControl: rc.Static.CacheControl,
 			Path:         routedPath(rewrite),
+			Fail:         rt.funnel.Fail,
 		})
 		if err != nil {
 			return nil, err
@@ -146,7 +148,7 @@ func (rt *Runtime) proxyHandler(rc *config.Route, rewrite func(string) string) (
 // the normalized path, rewritten.
 func routedPath(rewrite func(string) string) func(r *http.Request) string {
 	return func(r *http.Request) string {
-		p := proxy.InfoFrom(r.Context()).Path
+		p := reqinfo.From(r.Context()).Path
 		if rewrite != nil {
 			p = rewrite(p)
 		}

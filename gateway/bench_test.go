@@ -1,4 +1,4 @@
-package runtime_test
+package gateway_test
 
 import (
 	"bufio"
@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-proxy/gatehouse/config"
-	"github.com/gatehouse-proxy/gatehouse/runtime"
+	"github.com/gatehouse-proxy/gatehouse/gateway"
 )
 
 // The benchmarks send a GET through the whole runtime handler (client IP,
@@ -27,9 +27,9 @@ import (
 // included). backend=httptest is an httptest.Server; its net/http server
 // allocations are counted too, since it runs in the same process.
 //
-//	go test ./runtime -run '^$' -bench ServeHTTP -benchmem
-//	go test ./runtime -run '^$' -bench 'ServeHTTP$/canned' -benchmem -memprofile mem.prof
-//	go tool pprof -sample_index=alloc_space -top runtime.test mem.prof
+//	go test ./gateway -run '^$' -bench ServeHTTP -benchmem
+//	go test ./gateway -run '^$' -bench 'ServeHTTP$/canned' -benchmem -memprofile mem.prof
+//	go tool pprof -sample_index=alloc_space -top gateway.test mem.prof
 
 const benchConfig = `
 listeners:
@@ -93,7 +93,7 @@ func BenchmarkServeHTTPParallel(b *testing.B) {
 }
 
 // benchRuntime compiles benchConfig with the backend at url and starts it.
-func benchRuntime(b *testing.B, url string) *runtime.Runtime {
+func benchRuntime(b *testing.B, url string) *gateway.Runtime {
 	b.Helper()
 	lookup := func(k string) (string, bool) {
 		if k == "BACKEND" {
@@ -105,7 +105,7 @@ func benchRuntime(b *testing.B, url string) *runtime.Runtime {
 	if err != nil {
 		b.Fatal(err)
 	}
-	rt, err := runtime.Compile(cfg, runtime.NewEnv(nil, nil))
+	rt, err := gateway.Compile(cfg, gateway.NewEnv(nil, nil))
 	if err != nil {
 		b.Fatal(err)
 	}

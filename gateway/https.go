@@ -1,4 +1,4 @@
-package runtime
+package gateway
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-proxy/gatehouse/config"
-	"github.com/gatehouse-proxy/gatehouse/proxy"
+	"github.com/gatehouse-proxy/gatehouse/reqinfo"
 )
 
 // Listener is what a request's handling needs to know about the listener
@@ -49,7 +49,7 @@ const acmeChallengePrefix = "/.well-known/acme-challenge/"
 // plainHTTP answers what a plain HTTP request may need before routing: an
 // ACME HTTP-01 challenge, or the redirect to HTTPS. It reports whether it
 // answered.
-func (rt *Runtime) plainHTTP(w http.ResponseWriter, r *http.Request, info *proxy.Info) bool {
+func (rt *Runtime) plainHTTP(w http.ResponseWriter, r *http.Request, info *reqinfo.Info) bool {
 	if strings.HasPrefix(info.Path, acmeChallengePrefix) {
 		if rt.env.TLS.HandleHTTPChallenge(w, r) {
 			info.Route = "acme-challenge"

@@ -1,4 +1,4 @@
-package runtime
+package gateway
 
 import (
 	"crypto/tls"
@@ -9,14 +9,15 @@ import (
 	"strings"
 
 	"github.com/gatehouse-proxy/gatehouse/config"
-	"github.com/gatehouse-proxy/gatehouse/proxy"
+	"github.com/gatehouse-proxy/gatehouse/funnel"
+	"github.com/gatehouse-proxy/gatehouse/reqinfo"
 	"github.com/gatehouse-proxy/gatehouse/tlsinfo"
 	"github.com/gatehouse-proxy/gatehouse/tlsx"
 )
 
 // headerFacts gives header placeholders what dispatch resolved.
 func headerFacts(r *http.Request) (netip.Addr, string) {
-	info := proxy.InfoFrom(r.Context())
+	info := reqinfo.From(r.Context())
 	return info.ClientIP, info.RequestID
 }
 
@@ -112,6 +113,11 @@ func (s *sniNames) match(name string) bool {
 	return false
 }
 
+// errClientCert refuses a request without the client certificate its
+// route requires.
+var errClientCert = &funnel.Class{Status: http.StatusForbidden,
+	Message: "forbidden: a verified client certificate is required", Reason: "forbidden"}
+
 // clientAuth returns middleware refusing (403) requests without a client
 // certificate that verifies against the CA bundle in file. The file is
 // read now, so a reload picks up a changed bundle.
@@ -126,7 +132,7 @@ func (rt *Runtime) clientAuth(route string, ca *config.RouteClientAuth) (func(ht
 				next.ServeHTTP(w, r)
 				return
 			}
-			rt.funnel.Fail(w, r, fmt.Errorf("route %q requires a client certificate that verifies against its CA; got %s: %w", route, tlsinfo.VerifyStatus(r), proxy.ErrForbidden))
+			rt.funnel.Fail(w, r, fmt.Errorf("route %q requires a client certificate that verifies against its CA; got %s: %w", route, tlsinfo.VerifyStatus(r), errClientCert))
 		})
 	}, nil
 }

@@ -1,9 +1,9 @@
-// Package runtime compiles a validated config into an immutable Runtime,
+// Package gateway compiles a validated config into an immutable Runtime,
 // the http.Handler that serves every request: it resolves the client,
 // normalizes the path, picks a route and runs the route's compiled chain.
 // A reload compiles a new Runtime; the server swaps it in atomically, and
 // in-flight requests finish on the Runtime they started with.
-package runtime
+package gateway
 
 import (
 	"context"
@@ -17,7 +17,9 @@ import (
 	"github.com/gatehouse-proxy/gatehouse/accesslog"
 	"github.com/gatehouse-proxy/gatehouse/clientip"
 	"github.com/gatehouse-proxy/gatehouse/config"
+	"github.com/gatehouse-proxy/gatehouse/funnel"
 	"github.com/gatehouse-proxy/gatehouse/proxy"
+	"github.com/gatehouse-proxy/gatehouse/reqinfo"
 	"github.com/gatehouse-proxy/gatehouse/router"
 	"github.com/gatehouse-proxy/gatehouse/tlsx"
 	"github.com/gatehouse-proxy/gatehouse/upstream"
@@ -32,7 +34,7 @@ type Runtime struct {
 
 	env        *Env
 	ips        *clientip.Resolver
-	funnel     *proxy.Funnel
+	funnel     *funnel.Funnel
 	forwarding *proxy.Forwarding
 	ridHeader  string
 	maxBody    int64
@@ -77,7 +79,7 @@ func Compile(cfg *config.Config, env *Env) (*Runtime, error) {
 		maxBody:   int64(cfg.Limits.MaxBodyBytes),
 		pools:     make(map[string]*poolEntry),
 	}
-	rt.funnel = &proxy.Funnel{Log: env.Log, RequestIDHeader: rt.ridHeader}
+	rt.funnel = &funnel.Funnel{Log: env.Log, RequestIDHeader: rt.ridHeader}
 	rt.forwarding = &proxy.Forwarding{
 		Forwarded:              cfg.Forwarding.Forwarded,
 		Via:                    cfg.Forwarding.Via,
@@ -157,7 +159,7 @@ func (rt *Runtime) close() {
 // ServeHTTP resolves who is asking, assigns the request ID and runs the
 // access-logged dispatch.
 func (rt *Runtime) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	info := &proxy.Info{Start: time.Now(), Scheme: "http"}
+	info := &reqinfo.Info{Start: time.Now(), Scheme: "http"}
 	if r.TLS != nil {
 		info.Scheme = "https"
 	}
@@ -165,15 +167,15 @@ func (rt *Runtime) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	info.ClientIP, info.Trusted = rt.ips.Resolve(info.Peer, r.Header)
 	info.RequestID = requestID(r.Header[rt.ridHeader])
 	w.Header()[rt.ridHeader] = []string{info.RequestID}
-	rt.handler.ServeHTTP(w, r.WithContext(proxy.WithInfo(r.Context(), info)))
+	rt.handler.ServeHTTP(w, r.WithContext(reqinfo.With(r.Context(), info)))
 }
 
 // dispatch normalizes the path, picks the route and enforces body limits.
 // r is already a copy owned by this request.
 func (rt *Runtime) dispatch(w http.ResponseWriter, r *http.Request) {
-	info := proxy.InfoFrom(r.Context())
+	info := reqinfo.From(r.Context())
 	if !validHost(r.Host) {
-		rt.funnel.Fail(w, r, fmt.Errorf("host %q: %w", r.Host, proxy.ErrBadRequest))
+		rt.funnel.Fail(w, r, fmt.Errorf("host %q: %w", r.Host, funnel.ErrBadRequest))
 		return
 	}
 	// Normalized before the plain HTTP checks, so that dot segments cannot
@@ -181,7 +183,7 @@ func (rt *Runtime) dispatch(w http.ResponseWriter, r *http.Request) {
 	raw := proxy.RequestPath(r)
 	p, ok := urlpath.Normalize(raw)
 	if !ok {
-		rt.funnel.Fail(w, r, fmt.Errorf("path %q: %w", raw, proxy.ErrBadRequest))
+		rt.funnel.Fail(w, r, fmt.Errorf("path %q: %w", raw, funnel.ErrBadRequest))
 		return
 	}
 	info.Path = p
@@ -197,13 +199,13 @@ func (rt *Runtime) dispatch(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodConnect {
 		// Not a forward proxy: net/http parses "CONNECT /path" like any
 		// request, and it must not be routed to a target as a tunnel.
-		rt.funnel.Fail(w, r, fmt.Errorf("method CONNECT: %w", proxy.ErrBadRequest))
+		rt.funnel.Fail(w, r, fmt.Errorf("method CONNECT: %w", funnel.ErrBadRequest))
 		return
 	}
 	rte, ok := rt.router.Match(r.Host, p, r)
 	if !ok {
 		if rt.def == nil {
-			rt.funnel.Fail(w, r, proxy.ErrNoRoute)
+			rt.funnel.Fail(w, r, funnel.ErrNoRoute)
 			return
 		}
 		rte = rt.def
@@ -211,7 +213,7 @@ func (rt *Runtime) dispatch(w http.ResponseWriter, r *http.Request) {
 	info.Route = rte.name
 	if rte.maxBody > 0 && r.ContentLength != 0 {
 		if r.ContentLength > rte.maxBody {
-			rt.funnel.Fail(w, r, fmt.Errorf("declared %d bytes, limit %d: %w", r.ContentLength, rte.maxBody, proxy.ErrBodyTooLarge))
+			rt.funnel.Fail(w, r, fmt.Errorf("declared %d bytes, limit %d: %w", r.ContentLength, rte.maxBody, funnel.ErrBodyTooLarge))
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, rte.maxBody)

@@ -1,4 +1,4 @@
-package runtime_test
+package gateway_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gatehouse-proxy/gatehouse/runtime"
+	"github.com/gatehouse-proxy/gatehouse/gateway"
 )
 
 // FuzzHTTPSRedirect: whatever Host and target a plain HTTP request has, a
@@ -24,7 +24,7 @@ func FuzzHTTPSRedirect(f *testing.F) {
 		f.Add(seed[0], seed[1])
 	}
 	rt := redirectRuntime(f)
-	l := &runtime.Listener{Name: "plain", RedirectHTTPS: true, HTTPSPort: func() string { return "8443" }}
+	l := &gateway.Listener{Name: "plain", RedirectHTTPS: true, HTTPSPort: func() string { return "8443" }}
 
 	f.Fuzz(func(t *testing.T, host, target string) {
 		if !strings.HasPrefix(target, "/") {
@@ -36,7 +36,7 @@ func FuzzHTTPSRedirect(f *testing.F) {
 		}
 		r := httptest.NewRequest("GET", "/", nil)
 		r.URL, r.RequestURI, r.Host = u, target, host
-		r = r.WithContext(runtime.WithListener(context.Background(), l))
+		r = r.WithContext(gateway.WithListener(context.Background(), l))
 		w := httptest.NewRecorder()
 		rt.ServeHTTP(w, r)
 		if w.Code != 308 {

@@ -1,0 +1,98 @@
+// Package reqinfo holds the facts Gatehouse learns about one request while
+// it is served: who sent it, its ID, the route and target it went to and
+// how it ended. The root handler creates an Info; middleware, the
+// forwarder and the error funnel fill in what they learn; the access log
+// reads it when the request ends. It sits at the bottom of the import
+// graph so that every layer can share it.
+package reqinfo
+
+import (
+	"context"
+	"net/http"
+	"net/netip"
+	"time"
+)
+
+// Info is what Gatehouse knows about one request. It belongs to one
+// request and is not safe for concurrent use.
+type Info struct {
+	Start time.Time
+	// Peer is the address of the TCP peer; ClientIP the client address
+	// after trusted-proxy resolution; Trusted whether Peer is a trusted proxy.
+	Peer     netip.Addr
+	ClientIP netip.Addr
+	Trusted  bool
+	// Scheme is "http" or "https", as the client connected to Gatehouse.
+	Scheme    string
+	RequestID string
+	// Path is the normalized request path used for routing (still escaped).
+	Path string
+	// Route is the name of the matched route; Upstream and Target the pool
+	// and the last target tried, empty when none.
+	Route    string
+	Upstream string
+	Target   string
+	// Attempts counts tries of upstream targets.
+	Attempts int
+	// Upgraded is set when the connection switched protocols (101).
+	Upgraded bool
+	// Err is the cause of a failed request, set by the error funnel.
+	Err error
+	// Status is the HTTP status the funnel answered a failed request
+	// with, 0 if none. A gRPC client gets it as a grpc-status in a 200
+	// response, so the access log should record this one.
+	Status int
+
+	// outbound are the edits middleware asks for on the request header
+	// sent upstream, applied in order after the forwarding headers. A
+	// small inline array: most routes have none or one.
+	outbound [2]OutboundEditor
+	extra    []OutboundEditor
+	nOut     int
+}
+
+// OutboundEditor edits the header of the request sent upstream. h is the
+// outbound header (value slices may be shared with the inbound request and
+// must be replaced, never written to); r is the inbound request.
+type OutboundEditor interface {
+	EditOutbound(h http.Header, r *http.Request)
+}
+
+// AddOutbound asks the forwarder to apply e to the outbound request
+// header. Middleware uses it to pass facts (an identity, rewritten
+// headers) upstream without copying the inbound request.
+func (i *Info) AddOutbound(e OutboundEditor) {
+	if i.nOut < len(i.outbound) {
+		i.outbound[i.nOut] = e
+	} else {
+		i.extra = append(i.extra, e)
+	}
+	i.nOut++
+}
+
+// EditOutbound applies the edits added with AddOutbound, in order.
+func (i *Info) EditOutbound(h http.Header, r *http.Request) {
+	for k := 0; k < i.nOut; k++ {
+		if k < len(i.outbound) {
+			i.outbound[k].EditOutbound(h, r)
+		} else {
+			i.extra[k-len(i.outbound)].EditOutbound(h, r)
+		}
+	}
+}
+
+type infoKey struct{}
+
+// With returns a context carrying info.
+func With(ctx context.Context, info *Info) context.Context {
+	return context.WithValue(ctx, infoKey{}, info)
+}
+
+// From returns the request's Info. It never returns nil: a request that
+// did not pass through the root handler (a test, say) gets a fresh Info.
+func From(ctx context.Context) *Info {
+	if info, ok := ctx.Value(infoKey{}).(*Info); ok {
+		return info
+	}
+	return &Info{Start: time.Now(), Scheme: "http"}
+}
