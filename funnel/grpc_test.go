@@ -24,4 +24,3 @@ func TestGRPCMapping(t *testing.T) {
 		t.Errorf("grpcEscape = %q", got)
 	}
 }
-

@@ -5,8 +5,8 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/gatehouse-proxy/gatehouse/internal/testkit"
 	"github.com/gatehouse-proxy/gatehouse/gateway"
+	"github.com/gatehouse-proxy/gatehouse/internal/testkit"
 )
 
 // TestRedirectLocationHost: the HTTPS redirect names the host the client

@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/gatehouse-proxy/gatehouse/config"
-	"github.com/gatehouse-proxy/gatehouse/middleware/deadline"
 	"github.com/gatehouse-proxy/gatehouse/gateway"
+	"github.com/gatehouse-proxy/gatehouse/middleware/deadline"
 )
 
 // Server serves the current runtime on the configured listeners. Safe for
