@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-proxy/gatehouse/funnel"
+	"github.com/gatehouse-proxy/gatehouse/middleware/wrap"
 	"github.com/gatehouse-proxy/gatehouse/reqinfo"
 )
 
@@ -20,16 +21,17 @@ func Middleware(log *slog.Logger) func(http.Handler) http.Handler {
 			return next
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			rec := &recorder{ResponseWriter: w}
+			rec := &wrap.Writer{}
+			rec.Reset(w, nil)
 			defer func() { write(log, r, rec) }()
 			next.ServeHTTP(rec, r)
 		})
 	}
 }
 
-func write(log *slog.Logger, r *http.Request, rec *recorder) {
+func write(log *slog.Logger, r *http.Request, rec *wrap.Writer) {
 	info := reqinfo.From(r.Context())
-	status := rec.status
+	status := rec.Status()
 	switch {
 	case info.Err != nil && funnel.Status(info.Err) == funnel.StatusClientClosed:
 		status = funnel.StatusClientClosed
@@ -49,7 +51,7 @@ func write(log *slog.Logger, r *http.Request, rec *recorder) {
 		slog.String("path", requestTarget(r)),
 		slog.String("proto", r.Proto),
 		slog.Int("status", status),
-		slog.Int64("bytes", rec.bytes),
+		slog.Int64("bytes", rec.Bytes()),
 		slog.Duration("duration", time.Since(info.Start)),
 		slog.String("route", info.Route),
 		slog.String("upstream", info.Upstream),
@@ -70,36 +72,3 @@ func requestTarget(r *http.Request) string {
 	}
 	return r.URL.RequestURI()
 }
-
-// recorder notes the status and body size of a response.
-type recorder struct {
-	http.ResponseWriter
-	status int
-	bytes  int64
-}
-
-func (r *recorder) WriteHeader(code int) {
-	if r.status == 0 && code >= 200 {
-		r.status = code
-	}
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *recorder) Write(b []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
-	n, err := r.ResponseWriter.Write(b)
-	r.bytes += int64(n)
-	return n, err
-}
-
-// FlushError and Flush pass through so streaming responses still stream.
-func (r *recorder) FlushError() error {
-	return http.NewResponseController(r.ResponseWriter).Flush()
-}
-
-func (r *recorder) Flush() { _ = r.FlushError() }
-
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

@@ -12,17 +12,19 @@ import (
 	"time"
 )
 
-// Placeholders are the names a header value may use as {name}; see
+// Placeholders returns the names a header value may use as {name}; see
 // HeaderOps.
-var Placeholders = []string{
-	"client_ip", "scheme", "host", "request_id",
-	"tls_version", "tls_cipher", "tls_sni", "tls_alpn",
-	"tls_client_subject", "tls_client_issuer", "tls_client_serial",
-	"tls_client_fingerprint", "tls_client_verified",
+func Placeholders() []string {
+	return []string{
+		"client_ip", "scheme", "host", "request_id",
+		"tls_version", "tls_cipher", "tls_sni", "tls_alpn",
+		"tls_client_subject", "tls_client_issuer", "tls_client_serial",
+		"tls_client_fingerprint", "tls_client_verified",
+	}
 }
 
-// Curves are the key exchange group names ListenerTLS.Curves accepts.
-var Curves = []string{"X25519MLKEM768", "X25519", "P256", "P384", "P521"}
+// Curves returns the key exchange group names ListenerTLS.Curves accepts.
+func Curves() []string { return []string{"X25519MLKEM768", "X25519", "P256", "P384", "P521"} }
 
 // tlsListeners checks each listener's TLS and protocol settings and that
 // certificates exist for TLS listeners (and listeners for certificates).
@@ -75,8 +77,8 @@ func (v *checker) listenerTLS(p string, t *ListenerTLS) {
 		}
 	}
 	for i, name := range t.Curves {
-		if !slices.Contains(Curves, name) {
-			v.add(fmt.Sprintf("%s.curves[%d]", p, i), "unknown curve %q; use %s", name, orList(Curves))
+		if !slices.Contains(Curves(), name) {
+			v.add(fmt.Sprintf("%s.curves[%d]", p, i), "unknown curve %q; use %s", name, orList(Curves()))
 		}
 	}
 	if a := t.ClientAuth; a != nil {
@@ -273,8 +275,8 @@ func checkPlaceholders(val string) string {
 			return ""
 		}
 		name := rest[:j]
-		if isPlaceholderName(name) && !slices.Contains(Placeholders, name) {
-			return fmt.Sprintf("unknown placeholder {%s}; known: {%s}", name, strings.Join(Placeholders, "}, {"))
+		if isPlaceholderName(name) && !slices.Contains(Placeholders(), name) {
+			return fmt.Sprintf("unknown placeholder {%s}; known: {%s}", name, strings.Join(Placeholders(), "}, {"))
 		}
 	}
 }

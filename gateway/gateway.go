@@ -7,17 +7,15 @@ package gateway
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"net/textproto"
 	"time"
 
-	"github.com/gatehouse-proxy/gatehouse/accesslog"
 	"github.com/gatehouse-proxy/gatehouse/clientip"
 	"github.com/gatehouse-proxy/gatehouse/config"
 	"github.com/gatehouse-proxy/gatehouse/funnel"
+	"github.com/gatehouse-proxy/gatehouse/middleware"
 	"github.com/gatehouse-proxy/gatehouse/proxy"
 	"github.com/gatehouse-proxy/gatehouse/reqinfo"
 	"github.com/gatehouse-proxy/gatehouse/router"
@@ -37,7 +35,6 @@ type Runtime struct {
 	funnel     *funnel.Funnel
 	forwarding *proxy.Forwarding
 	ridHeader  string
-	maxBody    int64
 
 	certs *tlsx.Plan // the certificates; served once the runtime starts
 	// anyCerts: some host has a certificate, so plain requests may need
@@ -49,16 +46,15 @@ type Runtime struct {
 	def     *route
 	pools   map[string]*poolEntry
 	closers []func()
-	handler http.Handler // access log around dispatch
+	handler http.Handler // the Request-stage middleware around dispatch
 
 	cancel context.CancelFunc
 }
 
-// route is a compiled route: the handler chain and its limits.
+// route is a compiled route: its action inside its middleware.
 type route struct {
 	name    string
 	handler http.Handler
-	maxBody int64 // 0 = unlimited
 }
 
 type poolEntry struct {
@@ -76,7 +72,6 @@ func Compile(cfg *config.Config, env *Env) (*Runtime, error) {
 		env:       env,
 		ips:       clientip.New(cfg.TrustedPrefixes()),
 		ridHeader: textproto.CanonicalMIMEHeaderKey(cfg.Forwarding.RequestIDHeader),
-		maxBody:   int64(cfg.Limits.MaxBodyBytes),
 		pools:     make(map[string]*poolEntry),
 	}
 	rt.funnel = &funnel.Funnel{Log: env.Log, RequestIDHeader: rt.ridHeader}
@@ -107,11 +102,12 @@ func Compile(cfg *config.Config, env *Env) (*Runtime, error) {
 		rt.close()
 		return nil, err
 	}
-	var access = env.Access
-	if !cfg.Log.Access {
-		access = nil
+	h, err := middleware.Chain(middleware.Request, rt.scope(nil), http.HandlerFunc(rt.dispatch))
+	if err != nil {
+		rt.close()
+		return nil, err
 	}
-	rt.handler = accesslog.Middleware(access)(http.HandlerFunc(rt.dispatch))
+	rt.handler = h
 	return rt, nil
 }
 
@@ -156,22 +152,25 @@ func (rt *Runtime) close() {
 	}
 }
 
-// ServeHTTP resolves who is asking, assigns the request ID and runs the
-// access-logged dispatch.
-func (rt *Runtime) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	info := &reqinfo.Info{Start: time.Now(), Scheme: "http"}
-	if r.TLS != nil {
-		info.Scheme = "https"
-	}
-	info.Peer, _ = clientip.ParsePeer(r.RemoteAddr)
-	info.ClientIP, info.Trusted = rt.ips.Resolve(info.Peer, r.Header)
-	info.RequestID = requestID(r.Header[rt.ridHeader])
-	w.Header()[rt.ridHeader] = []string{info.RequestID}
-	rt.handler.ServeHTTP(w, r.WithContext(reqinfo.With(r.Context(), info)))
+// scope is what the middleware table builds rt's chains from: the
+// Request stage with a nil rc, a route's chain otherwise.
+func (rt *Runtime) scope(rc *config.Route) *middleware.Scope {
+	return &middleware.Scope{Config: rt.Config, Route: rc, Deps: middleware.Deps{
+		Funnel:   rt.funnel,
+		Access:   rt.env.Access,
+		Resolver: rt.ips,
+	}}
 }
 
-// dispatch normalizes the path, picks the route and enforces body limits.
-// r is already a copy owned by this request.
+// ServeHTTP runs the Request-stage middleware (request facts first) and
+// then dispatch.
+func (rt *Runtime) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rt.handler.ServeHTTP(w, r)
+}
+
+// dispatch normalizes the path, answers what comes before routing (ACME
+// challenges, the HTTPS redirect, HSTS) and runs the matched route. r is
+// already a copy owned by this request (made by the request facts).
 func (rt *Runtime) dispatch(w http.ResponseWriter, r *http.Request) {
 	info := reqinfo.From(r.Context())
 	if !validHost(r.Host) {
@@ -211,42 +210,7 @@ func (rt *Runtime) dispatch(w http.ResponseWriter, r *http.Request) {
 		rte = rt.def
 	}
 	info.Route = rte.name
-	if rte.maxBody > 0 && r.ContentLength != 0 {
-		if r.ContentLength > rte.maxBody {
-			rt.funnel.Fail(w, r, fmt.Errorf("declared %d bytes, limit %d: %w", r.ContentLength, rte.maxBody, funnel.ErrBodyTooLarge))
-			return
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, rte.maxBody)
-	}
 	rte.handler.ServeHTTP(w, r)
-}
-
-// requestID keeps a well-formed incoming ID (so IDs follow a request
-// across services) and otherwise makes a new random one.
-func requestID(in []string) string {
-	if len(in) == 1 && validID(in[0]) {
-		return in[0]
-	}
-	var b [16]byte
-	hi, lo := rand.Uint64(), rand.Uint64()
-	for i := range 8 {
-		b[i], b[8+i] = byte(hi>>(8*i)), byte(lo>>(8*i))
-	}
-	return hex.EncodeToString(b[:])
-}
-
-// validID accepts 1 to 200 visible ASCII characters, so an ID cannot
-// smuggle anything into logs or headers.
-func validID(s string) bool {
-	if len(s) == 0 || len(s) > 200 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] <= ' ' || s[i] >= 0x7f {
-			return false
-		}
-	}
-	return true
 }
 
 var _ http.Handler = (*Runtime)(nil)

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-proxy/gatehouse/config"
-	"github.com/gatehouse-proxy/gatehouse/middleware/headers"
+	"github.com/gatehouse-proxy/gatehouse/middleware"
 	"github.com/gatehouse-proxy/gatehouse/proxy"
 	"github.com/gatehouse-proxy/gatehouse/reqinfo"
 	"github.com/gatehouse-proxy/gatehouse/respond"
@@ -60,9 +60,8 @@ func headerConds(m map[string]string) []router.Header {
 	return hs
 }
 
-// compileRoute builds one route's action wrapped in its middleware: from
-// the outside in, client_auth, response_headers, then for proxied routes
-// the client certificate header.
+// compileRoute builds one route's action wrapped in its Route-stage
+// middleware, in the table's order.
 func (rt *Runtime) compileRoute(rc *config.Route) (*route, error) {
 	rewrite := compileRewrite(rc.Rewrite)
 	var h http.Handler
@@ -98,23 +97,11 @@ func (rt *Runtime) compileRoute(rc *config.Route) (*route, error) {
 	default:
 		return nil, fmt.Errorf("route has no action")
 	}
-	resp, err := headers.Compile(rc.ResponseHeaders, headerFacts)
+	h, err := middleware.Chain(middleware.Route, rt.scope(rc), h)
 	if err != nil {
-		return nil, fmt.Errorf("response_headers: %w", err)
+		return nil, err
 	}
-	h = headers.Response(resp)(h)
-	if rc.ClientAuth != nil {
-		auth, err := rt.clientAuth(rc.Name, rc.ClientAuth)
-		if err != nil {
-			return nil, err
-		}
-		h = auth(h)
-	}
-	maxBody := rt.maxBody
-	if rc.MaxBodyBytes != nil {
-		maxBody = int64(*rc.MaxBodyBytes)
-	}
-	return &route{name: rc.Name, handler: h, maxBody: maxBody}, nil
+	return &route{name: rc.Name, handler: h}, nil
 }
 
 // proxyHandler builds the forwarding handler for a route with an upstream,
@@ -129,18 +116,13 @@ func (rt *Runtime) proxyHandler(rc *config.Route, rewrite func(string) string) (
 	} else if !ok {
 		return nil, fmt.Errorf("unknown upstream %q", rc.Upstream)
 	}
-	req, err := headers.Compile(rc.RequestHeaders, headerFacts)
-	if err != nil {
-		return nil, fmt.Errorf("request_headers: %w", err)
-	}
 	return &proxy.Handler{
-		Pool:           pe.pool,
-		Forwarder:      pe.fwd,
-		Forwarding:     rt.forwarding,
-		Funnel:         rt.funnel,
-		Rewrite:        rewrite,
-		HostHeader:     rc.HostHeader,
-		RequestHeaders: req,
+		Pool:       pe.pool,
+		Forwarder:  pe.fwd,
+		Forwarding: rt.forwarding,
+		Funnel:     rt.funnel,
+		Rewrite:    rewrite,
+		HostHeader: rc.HostHeader,
 	}, nil
 }
 

@@ -4,22 +4,12 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net/http"
-	"net/netip"
 	"slices"
 	"strings"
 
 	"github.com/gatehouse-proxy/gatehouse/config"
-	"github.com/gatehouse-proxy/gatehouse/funnel"
-	"github.com/gatehouse-proxy/gatehouse/reqinfo"
 	"github.com/gatehouse-proxy/gatehouse/tlsinfo"
-	"github.com/gatehouse-proxy/gatehouse/tlsx"
 )
-
-// headerFacts gives header placeholders what dispatch resolved.
-func headerFacts(r *http.Request) (netip.Addr, string) {
-	info := reqinfo.From(r.Context())
-	return info.ClientIP, info.RequestID
-}
 
 // tlsCond compiles a match.tls block into a router condition, nil for
 // none. A plain HTTP request never matches one.
@@ -111,28 +101,4 @@ func (s *sniNames) match(name string) bool {
 		}
 	}
 	return false
-}
-
-// errClientCert refuses a request without the client certificate its
-// route requires.
-var errClientCert = &funnel.Class{Status: http.StatusForbidden,
-	Message: "forbidden: a verified client certificate is required", Reason: "forbidden"}
-
-// clientAuth returns middleware refusing (403) requests without a client
-// certificate that verifies against the CA bundle in file. The file is
-// read now, so a reload picks up a changed bundle.
-func (rt *Runtime) clientAuth(route string, ca *config.RouteClientAuth) (func(http.Handler) http.Handler, error) {
-	pool, err := tlsx.LoadCAPool(ca.CA)
-	if err != nil {
-		return nil, fmt.Errorf("client_auth.ca: %w", err)
-	}
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if tlsinfo.Verified(r, pool) {
-				next.ServeHTTP(w, r)
-				return
-			}
-			rt.funnel.Fail(w, r, fmt.Errorf("route %q requires a client certificate that verifies against its CA; got %s: %w", route, tlsinfo.VerifyStatus(r), errClientCert))
-		})
-	}, nil
 }

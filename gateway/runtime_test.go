@@ -35,15 +35,3 @@ func TestCompileRewrite(t *testing.T) {
 		t.Error("empty rewrite should compile to nil")
 	}
 }
-
-func TestRequestID(t *testing.T) {
-	if got := requestID([]string{"abc-123"}); got != "abc-123" {
-		t.Errorf("well-formed incoming ID not kept: %q", got)
-	}
-	for _, bad := range [][]string{nil, {""}, {"has space"}, {"a\x00b"}, {"one", "two"}, {string(make([]byte, 201))}} {
-		got := requestID(bad)
-		if len(got) != 32 || got == requestID(bad) {
-			t.Errorf("requestID(%q) = %q, want a fresh 32-hex-digit ID", bad, got)
-		}
-	}
-}

@@ -12,7 +12,7 @@ import (
 	"syscall"
 
 	"github.com/gatehouse-proxy/gatehouse/funnel"
-	"github.com/gatehouse-proxy/gatehouse/middleware/headers"
+	"github.com/gatehouse-proxy/gatehouse/middleware/wrap"
 	"github.com/gatehouse-proxy/gatehouse/reqinfo"
 	"github.com/gatehouse-proxy/gatehouse/upstream"
 )
@@ -32,8 +32,6 @@ type Handler struct {
 	// HostHeader is the Host sent upstream: "" keeps the client's,
 	// "target" uses the target's host:port, anything else is sent as is.
 	HostHeader string
-	// RequestHeaders edits the outbound header. Nil means none.
-	RequestHeaders *headers.Ops
 }
 
 // ServeHTTP implements http.Handler.
@@ -47,7 +45,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body := &bodyGuard{rc: r.Body}
 	out := h.outbound(r, info, up, body)
-	if out.Body != nil && r.ProtoMajor == 1 && http.NewResponseController(w).EnableFullDuplex() == nil {
+	if out.Body != nil && r.ProtoMajor == 1 && wrap.EnableFullDuplex(w) == nil {
 		// Full duplex lets the target answer while the client is still
 		// sending, as HTTP/2 always allows; without it net/http would
 		// discard (or refuse) the rest of the body once the response
@@ -175,7 +173,9 @@ func (h *Handler) outbound(r *http.Request, info *reqinfo.Info, upgrade string, 
 	} else {
 		out.Body = body
 	}
-	h.RequestHeaders.Edit(out.Header, r)
+	// Middleware's edits (request_headers, identities) come last, so a
+	// route may override what forwarding wrote.
+	info.EditOutbound(out.Header, r)
 	return out
 }
 

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatehouse-proxy/gatehouse/middleware/wrap"
 	"github.com/gatehouse-proxy/gatehouse/upstream"
 )
 
@@ -178,14 +179,13 @@ func (f *HTTPForwarder) Forward(w http.ResponseWriter, out *http.Request, t *ups
 	}
 	w.WriteHeader(res.StatusCode)
 	stream := res.ContentLength == -1 || isEventStream(res.Header)
-	rc := http.NewResponseController(w)
 	if stream {
 		// Send the header now: a stream's first event may be far away.
-		if err := rc.Flush(); err != nil {
+		if err := wrap.Flush(w); err != nil {
 			return &Error{Phase: PhaseResponse, Target: t.Name, Err: err, ClientGone: true}
 		}
 	}
-	if err := copyBody(w, rc, res.Body, stream, wd); err != nil {
+	if err := copyBody(w, res.Body, stream, wd); err != nil {
 		err.Target = t.Name
 		if parent.Err() != nil {
 			err.ClientGone = true
@@ -303,7 +303,7 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }
 // copyBody streams src to w, flushing after every write when stream is set
 // and feeding the watchdog. Errors say which side failed: reading the
 // upstream or writing the client.
-func copyBody(w io.Writer, rc *http.ResponseController, src io.Reader, stream bool, wd *watchdog) *Error {
+func copyBody(w http.ResponseWriter, src io.Reader, stream bool, wd *watchdog) *Error {
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
 	buf := *bp
@@ -315,7 +315,7 @@ func copyBody(w io.Writer, rc *http.ResponseController, src io.Reader, stream bo
 				return &Error{Phase: PhaseResponse, Err: werr, ClientGone: true}
 			}
 			if stream {
-				if ferr := rc.Flush(); ferr != nil {
+				if ferr := wrap.Flush(w); ferr != nil {
 					return &Error{Phase: PhaseResponse, Err: ferr, ClientGone: true}
 				}
 			}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/gatehouse-proxy/gatehouse/middleware/wrap"
 	"github.com/gatehouse-proxy/gatehouse/reqinfo"
 	"github.com/gatehouse-proxy/gatehouse/upstream"
 )
@@ -108,7 +109,7 @@ func (f *HTTPForwarder) upgrade(w http.ResponseWriter, out *http.Request, res *h
 	if edit != nil {
 		edit.EditResponse(res.StatusCode, h)
 	}
-	finalizeHeader(w, res.StatusCode)
+	wrap.Finalize(w, res.StatusCode)
 	conn, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		back.Close()
@@ -125,28 +126,6 @@ func (f *HTTPForwarder) upgrade(w http.ResponseWriter, out *http.Request, res *h
 		return &Error{Phase: PhaseResponse, Target: t.Name, Err: err, ClientGone: true}
 	}
 	return f.relay(tun, conn, brw.Reader, back)
-}
-
-// HeaderFinalizer is implemented by ResponseWriter wrappers that edit the
-// response header when it is written (route response_headers, say). A 101
-// response is written on the hijacked connection, bypassing WriteHeader, so
-// the forwarder calls FinalizeHeader on every wrapper in the Unwrap chain
-// first.
-type HeaderFinalizer interface {
-	FinalizeHeader(status int)
-}
-
-func finalizeHeader(w http.ResponseWriter, status int) {
-	for w != nil {
-		if f, ok := w.(HeaderFinalizer); ok {
-			f.FinalizeHeader(status)
-		}
-		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
-		if !ok {
-			return
-		}
-		w = u.Unwrap()
-	}
 }
 
 func writeSwitching(brw *bufio.ReadWriter, h http.Header) error {

@@ -17,7 +17,7 @@ import (
 
 	"github.com/gatehouse-proxy/gatehouse/config"
 	"github.com/gatehouse-proxy/gatehouse/gateway"
-	"github.com/gatehouse-proxy/gatehouse/middleware/deadline"
+	"github.com/gatehouse-proxy/gatehouse/middleware"
 )
 
 // Server serves the current runtime on the configured listeners. Safe for
@@ -212,16 +212,13 @@ func (s *Server) reconcile(ls []config.Listener, plans map[string]*plan, o *open
 // updates (or, given a new UDP socket, starts) the HTTP/3 server too.
 func (s *Server) serve(l *listener, newH3 *h3) *http.Server {
 	p, lc := l.plan, l.plan.cfg
-	var h http.Handler = s
+	scope := &middleware.Scope{Listener: &lc}
 	if lc.HTTP3 && p.tls != nil {
-		h = altSvc(l.sock.ln.Addr().(*net.TCPAddr).Port, h)
+		scope.HTTP3Port = l.sock.ln.Addr().(*net.TCPAddr).Port
 	}
-	h = deadline.Middleware(deadline.Limits{
-		BodyIdle:   lc.ClientBodyTimeout.D(),
-		SendIdle:   lc.SendTimeout.D(),
-		ReadTotal:  lc.ReadTimeout.D(),
-		WriteTotal: lc.WriteTimeout.D(),
-	})(h)
+	// The Connection-stage rows read only the listener's settings,
+	// which prepare has compiled, so they cannot fail here.
+	h, _ := middleware.Chain(middleware.Connection, scope, s)
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: lc.ReadHeaderTimeout.D(),

@@ -124,12 +124,3 @@ func (s *Server) setHTTPSPort(ls []config.Listener) {
 	}
 	s.httpsPort.Store(&port)
 }
-
-// altSvc adds the Alt-Svc header advertising HTTP/3 on port.
-func altSvc(port int, next http.Handler) http.Handler {
-	v := []string{`h3=":` + strconv.Itoa(port) + `"; ma=86400`}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header()["Alt-Svc"] = v
-		next.ServeHTTP(w, r)
-	})
-}

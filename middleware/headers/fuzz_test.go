@@ -15,7 +15,7 @@ import (
 var placeholderRE = regexp.MustCompile(`\{([a-z0-9_]+)\}`)
 
 // FuzzCompileValue checks parse against the reference: an error exactly
-// when some {lower_name} is not in config.Placeholders; otherwise segments that spell the
+// when some {lower_name} is not in config.Placeholders(); otherwise segments that spell the
 // value again, with the placeholders the reference finds, in order, and
 // an expansion that does not panic.
 func FuzzCompileValue(f *testing.F) {
@@ -31,7 +31,7 @@ func FuzzCompileValue(f *testing.F) {
 		var names, unknown []string
 		for _, m := range placeholderRE.FindAllStringSubmatch(v, -1) {
 			names = append(names, m[1])
-			if !slices.Contains(config.Placeholders, m[1]) {
+			if !slices.Contains(config.Placeholders(), m[1]) {
 				unknown = append(unknown, m[1])
 			}
 		}
@@ -62,7 +62,7 @@ func FuzzCompileValue(f *testing.F) {
 			t.Fatalf("parse(%q): placeholders %q, want %q", v, got, names)
 		}
 		if segs != nil {
-			_ = expand(segs, r, testFacts)
+			_ = expand(segs, withFacts(r))
 		}
 	})
 }

@@ -1,8 +1,9 @@
 // Package headers edits request and response headers as configured per
 // route: remove, then set, then add. Values may hold placeholders such as
-// {client_ip} or {tls_client_subject} (the list is on config.HeaderOps),
-// replaced per request; a value without any is used as it is, with no
-// per-request work.
+// {client_ip} or {tls_client_subject} (Placeholders lists them), replaced
+// per request; a value without any is used as it is, with no per-request
+// work. Request edits apply to the header sent upstream, after the
+// forwarding headers; response edits to the header sent to the client.
 package headers
 
 import (
@@ -12,7 +13,8 @@ import (
 	"net/textproto"
 	"slices"
 
-	"github.com/gatehouse-proxy/gatehouse/config"
+	"github.com/gatehouse-proxy/gatehouse/middleware/wrap"
+	"github.com/gatehouse-proxy/gatehouse/reqinfo"
 )
 
 // Ops is a compiled set of header edits. Nil means no edits. Immutable and
@@ -21,7 +23,13 @@ type Ops struct {
 	remove []string
 	set    []op
 	add    []op
-	facts  Facts
+}
+
+// Spec is one set of edits as configured: header names to remove, and
+// names with the values to set or add.
+type Spec struct {
+	Remove   []string
+	Set, Add map[string]string
 }
 
 // op is one header to set or add: a literal value, or the segments it is
@@ -33,23 +41,23 @@ type op struct {
 }
 
 // value returns o's value for r.
-func (o *op) value(r *http.Request, f Facts) string {
+func (o *op) value(r *http.Request) string {
 	if o.segs == nil {
 		return o.lit
 	}
-	return expand(o.segs, r, f)
+	return expand(o.segs, r)
 }
 
-// Compile turns config into Ops with canonical header names, or returns nil
-// when there is nothing to do. facts supplies {client_ip} and
-// {request_id}; with nil facts they are empty. The error names the header
-// whose value has an unknown placeholder. Names are sorted, so the order
-// of edits does not depend on map order (each name appears once per map).
-func Compile(c config.HeaderOps, facts Facts) (*Ops, error) {
+// Compile turns a Spec into Ops with canonical header names, or returns
+// nil when there is nothing to do. The error names the header whose value
+// has an unknown placeholder (config has refused those already). Names
+// are sorted, so the order of edits does not depend on map order (each
+// name appears once per map).
+func Compile(c Spec) (*Ops, error) {
 	if len(c.Set) == 0 && len(c.Add) == 0 && len(c.Remove) == 0 {
 		return nil, nil
 	}
-	o := &Ops{facts: facts}
+	o := &Ops{}
 	for _, k := range c.Remove {
 		o.remove = append(o.remove, textproto.CanonicalMIMEHeaderKey(k))
 	}
@@ -91,7 +99,7 @@ func (o *Ops) Edit(h http.Header, r *http.Request) {
 	}
 	for i := range o.set {
 		e := &o.set[i]
-		if v := e.value(r, o.facts); v != "" {
+		if v := e.value(r); v != "" {
 			h[e.name] = []string{v}
 		} else {
 			delete(h, e.name)
@@ -99,12 +107,30 @@ func (o *Ops) Edit(h http.Header, r *http.Request) {
 	}
 	for i := range o.add {
 		e := &o.add[i]
-		if v := e.value(r, o.facts); v != "" {
+		if v := e.value(r); v != "" {
 			old := h[e.name]
 			h[e.name] = append(old[:len(old):len(old)], v)
 		}
 	}
 }
+
+// Request returns middleware that has o applied to the header sent
+// upstream (through the request's facts, so the inbound request is never
+// copied or changed). With nil o it returns next unchanged.
+func Request(o *Ops) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		if o == nil {
+			return next
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			reqinfo.From(r.Context()).AddOutbound(o)
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// EditOutbound implements reqinfo.OutboundEditor.
+func (o *Ops) EditOutbound(h http.Header, r *http.Request) { o.Edit(h, r) }
 
 // Response returns middleware applying o to every response header just
 // before it is written. With nil o it returns next unchanged.
@@ -114,51 +140,24 @@ func Response(o *Ops) func(http.Handler) http.Handler {
 			return next
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			next.ServeHTTP(&writer{ResponseWriter: w, ops: o, req: r}, r)
+			rw := &writer{ops: o, req: r}
+			rw.Reset(w, rw)
+			next.ServeHTTP(rw, r)
 		})
 	}
 }
 
-// writer applies ops once, at the first final status or body write.
+// writer applies ops once, just before the response header is written.
 type writer struct {
-	http.ResponseWriter
-	ops  *Ops
-	req  *http.Request // the request answered, for placeholders
-	done bool
+	wrap.Writer
+	ops *Ops
+	req *http.Request // the request answered, for placeholders
 }
 
-func (w *writer) WriteHeader(code int) {
-	if code >= 200 {
-		w.FinalizeHeader(code)
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
+// BeforeHeader implements wrap.Hooks.
+func (w *writer) BeforeHeader(int) { w.ops.Edit(w.Header(), w.req) }
 
-// FinalizeHeader applies the edits now, for a response written without
-// WriteHeader (a 101 on a hijacked connection). See proxy.HeaderFinalizer.
-func (w *writer) FinalizeHeader(int) {
-	if !w.done {
-		w.done = true
-		w.ops.Edit(w.ResponseWriter.Header(), w.req)
-	}
-}
-
-func (w *writer) Write(b []byte) (int, error) {
-	if !w.done {
-		w.WriteHeader(http.StatusOK)
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// FlushError and Flush pass through so streaming responses still stream.
-func (w *writer) FlushError() error {
-	if !w.done {
-		w.WriteHeader(http.StatusOK)
-	}
-	return http.NewResponseController(w.ResponseWriter).Flush()
-}
-
-func (w *writer) Flush() { _ = w.FlushError() }
-
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (w *writer) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+var (
+	_ wrap.Hooks             = (*writer)(nil)
+	_ reqinfo.OutboundEditor = (*Ops)(nil)
+)

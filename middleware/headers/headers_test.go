@@ -17,10 +17,12 @@ import (
 	"time"
 
 	"github.com/gatehouse-proxy/gatehouse/config"
+	"github.com/gatehouse-proxy/gatehouse/reqinfo"
 )
 
-func testFacts(*http.Request) (netip.Addr, string) {
-	return netip.MustParseAddr("203.0.113.7"), "req-1"
+// withFacts gives r the facts dispatch would have resolved.
+func withFacts(r *http.Request) *http.Request {
+	return r.WithContext(reqinfo.With(r.Context(), &reqinfo.Info{ClientIP: netip.MustParseAddr("203.0.113.7"), RequestID: "req-1"}))
 }
 
 // clientCert returns a self-signed client certificate named cn.
@@ -39,9 +41,9 @@ func clientCert(t testing.TB, cn string) *x509.Certificate {
 	return cert
 }
 
-func mustCompile(t testing.TB, c config.HeaderOps) *Ops {
+func mustCompile(t testing.TB, c Spec) *Ops {
 	t.Helper()
-	o, err := Compile(c, testFacts)
+	o, err := Compile(c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,16 +51,16 @@ func mustCompile(t testing.TB, c config.HeaderOps) *Ops {
 }
 
 func TestEdit(t *testing.T) {
-	plain := httptest.NewRequest("GET", "http://shop.example:8080/", nil)
-	secure := httptest.NewRequest("GET", "https://shop.example/", nil)
+	plain := withFacts(httptest.NewRequest("GET", "http://shop.example:8080/", nil))
+	secure := withFacts(httptest.NewRequest("GET", "https://shop.example/", nil))
 	cert := clientCert(t, "alice")
 	secure.TLS = &tls.ConnectionState{
 		Version: tls.VersionTLS13, CipherSuite: tls.TLS_AES_256_GCM_SHA384, ServerName: "shop.example",
 		NegotiatedProtocol: "h2", PeerCertificates: []*x509.Certificate{cert},
 		VerifiedChains: [][]*x509.Certificate{{cert}},
 	}
-	o := mustCompile(t, config.HeaderOps{
-		Remove: config.Strings{"x-drop"},
+	o := mustCompile(t, Spec{
+		Remove: []string{"x-drop"},
 		Set: map[string]string{
 			"x-literal": "{not a placeholder} {Client_IP} {}", "x-client": "{client_ip} via {scheme}://{host}",
 			"x-id": "{request_id}", "x-tls": "{tls_version}/{tls_cipher}/{tls_sni}/{tls_alpn}",
@@ -106,20 +108,20 @@ func TestEdit(t *testing.T) {
 }
 
 func TestCompile(t *testing.T) {
-	if o, err := Compile(config.HeaderOps{}, nil); o != nil || err != nil {
+	if o, err := Compile(Spec{}); o != nil || err != nil {
 		t.Errorf("empty ops: %v, %v; want nil, nil", o, err)
 	}
-	for _, c := range []config.HeaderOps{
+	for _, c := range []Spec{
 		{Set: map[string]string{"X-A": "{tls_verison}"}},
 		{Add: map[string]string{"X-A": "ok {client_ip} {nosuch}"}},
 	} {
-		if _, err := Compile(c, nil); err == nil || !strings.Contains(err.Error(), "unknown placeholder") ||
+		if _, err := Compile(c); err == nil || !strings.Contains(err.Error(), "unknown placeholder") ||
 			!strings.Contains(err.Error(), "X-A") || !strings.Contains(err.Error(), "{tls_version}") {
 			t.Errorf("%v: error %v, want one naming the header, the placeholder and the known ones", c, err)
 		}
 	}
-	// Without Facts, the two placeholders that need them are empty.
-	o, err := Compile(config.HeaderOps{Set: map[string]string{"X-Ip": "{client_ip}", "X-Id": "{request_id}"}}, nil)
+	// Without request facts, the two placeholders that need them are empty.
+	o, err := Compile(Spec{Set: map[string]string{"X-Ip": "{client_ip}", "X-Id": "{request_id}"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +181,7 @@ func TestParse(t *testing.T) {
 // TestAgreesWithConfig: every placeholder config accepts has a value
 // here, and a value loads as config exactly when it compiles here.
 func TestAgreesWithConfig(t *testing.T) {
-	for _, n := range config.Placeholders {
+	for _, n := range config.Placeholders() {
 		if lookup(n) == nil {
 			t.Errorf("config accepts {%s}, which headers does not know", n)
 		}
@@ -199,7 +201,7 @@ func TestAgreesWithConfig(t *testing.T) {
 
 // TestResponse checks response edits see the request, on the first write.
 func TestResponse(t *testing.T) {
-	o := mustCompile(t, config.HeaderOps{Set: map[string]string{"X-Served-Host": "{host}", "Server": ""}})
+	o := mustCompile(t, Spec{Set: map[string]string{"X-Served-Host": "{host}", "Server": ""}})
 	h := Response(o)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Server", "backend/1.0")
 		_, _ = w.Write([]byte("ok"))
@@ -223,12 +225,12 @@ func TestEditAllocations(t *testing.T) {
 	r := httptest.NewRequest("GET", "http://a.example/", nil)
 	for _, tt := range []struct {
 		name string
-		ops  config.HeaderOps
+		ops  Spec
 		max  float64
 	}{
-		{"remove", config.HeaderOps{Remove: config.Strings{"X-A", "X-B"}}, 0},
-		{"literal set and add", config.HeaderOps{Set: map[string]string{"X-A": "1"}, Add: map[string]string{"X-B": "2"}}, 2},
-		{"single placeholder", config.HeaderOps{Set: map[string]string{"X-Host": "{host}"}}, 1},
+		{"remove", Spec{Remove: []string{"X-A", "X-B"}}, 0},
+		{"literal set and add", Spec{Set: map[string]string{"X-A": "1"}, Add: map[string]string{"X-B": "2"}}, 2},
+		{"single placeholder", Spec{Set: map[string]string{"X-Host": "{host}"}}, 1},
 	} {
 		o := mustCompile(t, tt.ops)
 		h := http.Header{"X-A": {"0"}, "X-B": {"0"}}
@@ -242,11 +244,11 @@ func BenchmarkEdit(b *testing.B) {
 	r := httptest.NewRequest("GET", "http://a.example/", nil)
 	for _, bc := range []struct {
 		name string
-		ops  config.HeaderOps
+		ops  Spec
 	}{
-		{"literal", config.HeaderOps{Set: map[string]string{"X-Frame-Options": "DENY"}}},
-		{"placeholder", config.HeaderOps{Set: map[string]string{"X-Client": "{client_ip}"}}},
-		{"mixed", config.HeaderOps{Set: map[string]string{"X-Origin": "{scheme}://{host} ({client_ip})"}}},
+		{"literal", Spec{Set: map[string]string{"X-Frame-Options": "DENY"}}},
+		{"placeholder", Spec{Set: map[string]string{"X-Client": "{client_ip}"}}},
+		{"mixed", Spec{Set: map[string]string{"X-Origin": "{scheme}://{host} ({client_ip})"}}},
 	} {
 		o := mustCompile(b, bc.ops)
 		h := http.Header{}

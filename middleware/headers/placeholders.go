@@ -4,51 +4,55 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net/http"
-	"net/netip"
 	"strings"
 
-	"github.com/gatehouse-proxy/gatehouse/config"
+	"github.com/gatehouse-proxy/gatehouse/reqinfo"
 	"github.com/gatehouse-proxy/gatehouse/tlsinfo"
 )
 
-// Facts returns what Gatehouse resolved about a request before routing and
-// a header value may refer to: the client's address after trusted-proxy
-// resolution ({client_ip}; the zero Addr when unknown) and the request ID
-// ({request_id}). Package runtime supplies one that reads reqinfo.Info;
-// headers cannot, since proxy imports headers.
-type Facts func(r *http.Request) (clientIP netip.Addr, requestID string)
-
 // getter returns one placeholder's value for a request; "" when the fact
 // does not apply (a TLS fact on plain HTTP).
-type getter func(r *http.Request, f Facts) string
+type getter func(r *http.Request) string
+
+// Placeholders returns the names a header value may use, the ones
+// config validates (a test holds the two lists equal).
+func Placeholders() []string {
+	return []string{
+		"client_ip", "scheme", "host", "request_id",
+		"tls_version", "tls_cipher", "tls_sni", "tls_alpn",
+		"tls_client_subject", "tls_client_issuer", "tls_client_serial",
+		"tls_client_fingerprint", "tls_client_verified",
+	}
+}
 
 // lookup returns the getter of the placeholder called name (without
-// braces), nil for an unknown name. The names are config.Placeholders.
+// braces), nil for an unknown name. {client_ip} and {request_id} are
+// what the request facts (reqinfo) resolved before routing.
 func lookup(name string) getter {
 	switch name {
 	case "client_ip":
-		return func(r *http.Request, f Facts) string {
-			if ip, _ := facts(r, f); ip.IsValid() {
+		return func(r *http.Request) string {
+			if ip := reqinfo.From(r.Context()).ClientIP; ip.IsValid() {
 				return ip.String()
 			}
 			return ""
 		}
 	case "request_id":
-		return func(r *http.Request, f Facts) string { _, id := facts(r, f); return id }
+		return func(r *http.Request) string { return reqinfo.From(r.Context()).RequestID }
 	case "scheme":
-		return func(r *http.Request, _ Facts) string {
+		return func(r *http.Request) string {
 			if r.TLS != nil {
 				return "https"
 			}
 			return "http"
 		}
 	case "host":
-		return func(r *http.Request, _ Facts) string { return r.Host }
+		return func(r *http.Request) string { return r.Host }
 	case "tls_client_verified":
-		return func(r *http.Request, _ Facts) string { return tlsinfo.VerifyStatus(r) }
+		return func(r *http.Request) string { return tlsinfo.VerifyStatus(r) }
 	}
 	if fact := tlsFact(name); fact != nil {
-		return func(r *http.Request, _ Facts) string { return fact(r.TLS) }
+		return func(r *http.Request) string { return fact(r.TLS) }
 	}
 	return nil
 }
@@ -74,13 +78,6 @@ func tlsFact(name string) func(*tls.ConnectionState) string {
 		return tlsinfo.ClientFingerprint
 	}
 	return nil
-}
-
-func facts(r *http.Request, f Facts) (netip.Addr, string) {
-	if f == nil {
-		return netip.Addr{}, ""
-	}
-	return f(r)
 }
 
 // segment is a piece of a header value: literal text, or a placeholder
@@ -110,7 +107,7 @@ func parse(v string) ([]segment, error) {
 		name := v[i+1 : i+1+n]
 		get := lookup(name)
 		if get == nil {
-			return nil, fmt.Errorf("unknown placeholder {%s}; known: {%s}", name, strings.Join(config.Placeholders, "}, {"))
+			return nil, fmt.Errorf("unknown placeholder {%s}; known: {%s}", name, strings.Join(Placeholders(), "}, {"))
 		}
 		if lit < i {
 			segs = append(segs, segment{lit: v[lit:i]})
@@ -139,12 +136,12 @@ func nameLen(s string) int {
 // blanks (which a field value cannot carry), so that a value whose
 // placeholders are all empty ends up empty. A single placeholder (the
 // usual case, "{tls_client_subject}") costs only its fact.
-func expand(segs []segment, r *http.Request, f Facts) string {
+func expand(segs []segment, r *http.Request) string {
 	if r == nil {
 		return ""
 	}
 	if len(segs) == 1 {
-		return strings.Trim(segs[0].get(r, f), " \t")
+		return strings.Trim(segs[0].get(r), " \t")
 	}
 	var b strings.Builder
 	b.Grow(64)
@@ -152,7 +149,7 @@ func expand(segs []segment, r *http.Request, f Facts) string {
 		if s := &segs[i]; s.get == nil {
 			b.WriteString(s.lit)
 		} else {
-			b.WriteString(s.get(r, f))
+			b.WriteString(s.get(r))
 		}
 	}
 	return strings.Trim(b.String(), " \t")

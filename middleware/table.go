@@ -1,0 +1,194 @@
+// Package middleware holds the one ordered table of every middleware
+// Gatehouse runs, and builds the chains from it. Each middleware is a
+// package of its own under middleware/<kind>/ with its options struct and
+// a constructor; adding one means that package plus one row here. The
+// order is fixed by the table, never by the user (see the README's
+// "Middleware order").
+package middleware
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/gatehouse-proxy/gatehouse/accesslog"
+	"github.com/gatehouse-proxy/gatehouse/clientip"
+	"github.com/gatehouse-proxy/gatehouse/config"
+	"github.com/gatehouse-proxy/gatehouse/funnel"
+	"github.com/gatehouse-proxy/gatehouse/middleware/altsvc"
+	"github.com/gatehouse-proxy/gatehouse/middleware/bodylimit"
+	"github.com/gatehouse-proxy/gatehouse/middleware/clientauth"
+	"github.com/gatehouse-proxy/gatehouse/middleware/deadline"
+	"github.com/gatehouse-proxy/gatehouse/middleware/facts"
+	"github.com/gatehouse-proxy/gatehouse/middleware/headers"
+)
+
+// Stage is where a middleware runs, and so how often its chain is built.
+type Stage int
+
+const (
+	// Connection middleware runs first, for every request of a listener;
+	// built when the listener's settings change.
+	Connection Stage = iota
+	// Request middleware runs for every request before routing; built
+	// with each runtime (config).
+	Request
+	// Route middleware runs for the requests of one route, around its
+	// action; built once per route with each runtime.
+	Route
+)
+
+func (s Stage) String() string {
+	switch s {
+	case Connection:
+		return "connection"
+	case Request:
+		return "request"
+	}
+	return "route"
+}
+
+// Row is one middleware in the table.
+type Row struct {
+	// Name is the middleware's name, its config key where it has one.
+	Name  string
+	Stage Stage
+	// Build returns the middleware for scope, or nil when it has nothing
+	// to do there (not configured). A nil Build reserves the row's place
+	// for a kind not built yet.
+	Build func(s *Scope) (func(http.Handler) http.Handler, error)
+}
+
+// Deps are what middleware may need besides its options. They outlive
+// one chain; state that must survive a reload comes in here, never
+// through package variables.
+type Deps struct {
+	// Funnel answers every refusal.
+	Funnel *funnel.Funnel
+	// Access receives the access log; nil disables it.
+	Access *slog.Logger
+	// Resolver finds the client behind trusted proxies.
+	Resolver *clientip.Resolver
+}
+
+// Scope is what a row builds from: the whole config, and the listener or
+// route whose chain is being built.
+type Scope struct {
+	Config *config.Config
+	// Listener is set for the Connection stage.
+	Listener *config.Listener
+	// HTTP3Port is the UDP port a Connection-stage chain advertises in
+	// Alt-Svc; 0 when the listener does not serve HTTP/3.
+	HTTP3Port int
+	// Route is set for the Route stage.
+	Route *config.Route
+	Deps
+}
+
+// Table returns every middleware, outermost first. Reserved rows (nil
+// Build) fix where the kinds the next releases add will run.
+func Table() []Row {
+	return []Row{
+		{"deadline", Connection, buildDeadline},
+		{"alt_svc", Connection, buildAltSvc},
+
+		{"request_facts", Request, buildFacts},
+		{"tracing", Request, nil},
+		{"access_log", Request, buildAccessLog},
+		{"metrics", Request, nil},
+
+		{"ip_filter", Route, nil},
+		{"cors", Route, nil},
+		{"client_auth", Route, buildClientAuth},
+		{"auth", Route, nil},
+		{"rate_limit", Route, nil},
+		{"body_limit", Route, buildBodyLimit},
+		{"request_headers", Route, buildRequestHeaders},
+		{"cache", Route, nil},
+		{"compress", Route, nil},
+		{"response_headers", Route, buildResponseHeaders},
+	}
+}
+
+// Chain wraps next in the middleware of stage that scope configures, in
+// table order (the first row outermost).
+func Chain(stage Stage, s *Scope, next http.Handler) (http.Handler, error) {
+	rows := Table()
+	for i := len(rows) - 1; i >= 0; i-- {
+		row := &rows[i]
+		if row.Stage != stage || row.Build == nil {
+			continue
+		}
+		mw, err := row.Build(s)
+		if err != nil {
+			return nil, err
+		}
+		if mw != nil {
+			next = mw(next)
+		}
+	}
+	return next, nil
+}
+
+func buildDeadline(s *Scope) (func(http.Handler) http.Handler, error) {
+	lc := s.Listener
+	return deadline.Middleware(deadline.Limits{
+		BodyIdle:   lc.ClientBodyTimeout.D(),
+		SendIdle:   lc.SendTimeout.D(),
+		ReadTotal:  lc.ReadTimeout.D(),
+		WriteTotal: lc.WriteTimeout.D(),
+	}), nil
+}
+
+func buildAltSvc(s *Scope) (func(http.Handler) http.Handler, error) {
+	if s.HTTP3Port == 0 {
+		return nil, nil
+	}
+	return altsvc.New(s.HTTP3Port), nil
+}
+
+func buildFacts(s *Scope) (func(http.Handler) http.Handler, error) {
+	return facts.New(facts.Options{Resolver: s.Resolver, RequestIDHeader: s.Funnel.RequestIDHeader}), nil
+}
+
+func buildAccessLog(s *Scope) (func(http.Handler) http.Handler, error) {
+	if !s.Config.Log.Access || s.Access == nil {
+		return nil, nil
+	}
+	return accesslog.Middleware(s.Access), nil
+}
+
+func buildClientAuth(s *Scope) (func(http.Handler) http.Handler, error) {
+	if s.Route.ClientAuth == nil {
+		return nil, nil
+	}
+	return clientauth.New(clientauth.Options{Route: s.Route.Name, CA: s.Route.ClientAuth.CA}, s.Funnel.Fail)
+}
+
+func buildBodyLimit(s *Scope) (func(http.Handler) http.Handler, error) {
+	limit := int64(s.Config.Limits.MaxBodyBytes)
+	if s.Route.MaxBodyBytes != nil {
+		limit = int64(*s.Route.MaxBodyBytes)
+	}
+	return bodylimit.New(bodylimit.Options{Max: limit}, s.Funnel.Fail), nil
+}
+
+func buildRequestHeaders(s *Scope) (func(http.Handler) http.Handler, error) {
+	ops, err := headers.Compile(headerSpec(s.Route.RequestHeaders))
+	if err != nil {
+		return nil, fmt.Errorf("request_headers: %w", err)
+	}
+	return headers.Request(ops), nil
+}
+
+func buildResponseHeaders(s *Scope) (func(http.Handler) http.Handler, error) {
+	ops, err := headers.Compile(headerSpec(s.Route.ResponseHeaders))
+	if err != nil {
+		return nil, fmt.Errorf("response_headers: %w", err)
+	}
+	return headers.Response(ops), nil
+}
+
+func headerSpec(c config.HeaderOps) headers.Spec {
+	return headers.Spec{Remove: c.Remove, Set: c.Set, Add: c.Add}
+}
