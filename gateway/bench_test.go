@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"bufio"
+	"context"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -110,7 +111,7 @@ func benchRuntime(b *testing.B, url string) *gateway.Runtime {
 		b.Fatal(err)
 	}
 	rt.Start()
-	b.Cleanup(func() { rt.Stop(0) })
+	b.Cleanup(func() { rt.Retire(context.Background()) })
 	return rt
 }
 

@@ -25,6 +25,11 @@ type Env struct {
 	Upgrades *proxy.Upgrades
 	// TLS owns the certificates TLS listeners serve, across reloads.
 	TLS *tlsx.Manager
+	// NewForwarder is the one constructor of forwarders, the engine that
+	// sends requests to an upstream's targets with its connection
+	// settings. NewEnv sets net/http's (proxy.NewHTTPForwarder); another
+	// engine plugs in here.
+	NewForwarder func(o proxy.TransportOptions, ups *proxy.Upgrades) proxy.Forwarder
 
 	mu         sync.Mutex
 	forwarders map[string]*forwarderEntry // by upstream name
@@ -32,7 +37,7 @@ type Env struct {
 
 type forwarderEntry struct {
 	opts proxy.TransportOptions
-	fwd  *proxy.HTTPForwarder
+	fwd  proxy.Forwarder
 }
 
 // NewEnv returns an Env logging to log and access (either may be nil: a
@@ -48,6 +53,9 @@ func NewEnv(log, access *slog.Logger) *Env {
 		Upgrades:   proxy.NewUpgrades(),
 		TLS:        tlsx.NewManager(log, acme.NewManager(log)),
 		forwarders: make(map[string]*forwarderEntry),
+		NewForwarder: func(o proxy.TransportOptions, ups *proxy.Upgrades) proxy.Forwarder {
+			return proxy.NewHTTPForwarder(o, ups)
+		},
 	}
 }
 
@@ -55,13 +63,13 @@ func NewEnv(log, access *slog.Logger) *Env {
 // settings are unchanged (so pooled connections carry over a reload), or a
 // new one. A new forwarder is adopted only when its runtime starts (adopt),
 // so compiling a runtime that is then refused changes nothing.
-func (e *Env) forwarder(name string, o proxy.TransportOptions) *proxy.HTTPForwarder {
+func (e *Env) forwarder(name string, o proxy.TransportOptions) proxy.Forwarder {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if fe, ok := e.forwarders[name]; ok && reflect.DeepEqual(fe.opts, o) {
 		return fe.fwd
 	}
-	return proxy.NewHTTPForwarder(o, e.Upgrades)
+	return e.NewForwarder(o, e.Upgrades)
 }
 
 // adopt makes rt's forwarders and target states the ones in use. Idle

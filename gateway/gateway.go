@@ -6,11 +6,9 @@
 package gateway
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/textproto"
-	"time"
 
 	"github.com/gatehouse-proxy/gatehouse/clientip"
 	"github.com/gatehouse-proxy/gatehouse/config"
@@ -42,13 +40,15 @@ type Runtime struct {
 	anyCerts bool
 	hsts     *hsts // nil when no policy
 
-	router  *router.Router[*route]
-	def     *route
-	pools   map[string]*poolEntry
-	closers []func()
-	handler http.Handler // the Request-stage middleware around dispatch
+	router *router.Router[*route]
+	def    *route
+	pools  map[string]*poolEntry
+	// components hold resources or run background work; they start
+	// with the runtime and close when it retires (lifecycle.go).
+	components []Component
+	handler    http.Handler // the Request-stage middleware around dispatch
 
-	cancel context.CancelFunc
+	life
 }
 
 // route is a compiled route: its action inside its middleware.
@@ -59,13 +59,13 @@ type route struct {
 
 type poolEntry struct {
 	pool *upstream.Pool
-	fwd  *proxy.HTTPForwarder
+	fwd  proxy.Forwarder
 	opts proxy.TransportOptions
 }
 
 // Compile builds a Runtime from a validated config. It does not start
-// background work; call Start. An error means nothing was started and the
-// caller should keep its current runtime.
+// background work; call Start. An error means nothing was started (what
+// was opened is closed) and the caller should keep its current runtime.
 func Compile(cfg *config.Config, env *Env) (*Runtime, error) {
 	rt := &Runtime{
 		Config:    cfg,
@@ -122,34 +122,8 @@ func (rt *Runtime) addPool(name string, u *config.Upstream) error {
 		return fmt.Errorf("upstream %q: %w", name, err)
 	}
 	rt.pools[name] = &poolEntry{pool: p, fwd: rt.env.forwarder(name, opts), opts: opts}
+	rt.components = append(rt.components, poolComponent{p})
 	return nil
-}
-
-// Start begins background work (active health checks). It stops with Stop.
-func (rt *Runtime) Start() {
-	ctx, cancel := context.WithCancel(context.Background())
-	rt.cancel = cancel
-	for _, p := range rt.pools {
-		p.pool.Start(ctx)
-	}
-	rt.env.adopt(rt)
-	rt.env.TLS.Use(rt.certs)
-}
-
-// Stop ends background work. Requests in flight keep being served; files
-// held open by static routes are released after grace, by which time
-// they have drained.
-func (rt *Runtime) Stop(grace time.Duration) {
-	if rt.cancel != nil {
-		rt.cancel()
-	}
-	time.AfterFunc(grace, rt.close)
-}
-
-func (rt *Runtime) close() {
-	for _, c := range rt.closers {
-		c()
-	}
 }
 
 // scope is what the middleware table builds rt's chains from: the
@@ -163,7 +137,8 @@ func (rt *Runtime) scope(rc *config.Route) *middleware.Scope {
 }
 
 // ServeHTTP runs the Request-stage middleware (request facts first) and
-// then dispatch.
+// then dispatch. The caller has registered the request with TryServeHTTP
+// or owns rt outright (a test).
 func (rt *Runtime) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt.handler.ServeHTTP(w, r)
 }

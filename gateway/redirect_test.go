@@ -66,6 +66,6 @@ routes: [{respond: {body: served}}]
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { rt.Stop(0); env.TLS.Close() })
+	tb.Cleanup(func() { rt.Retire(context.Background()); env.TLS.Close() })
 	return rt
 }

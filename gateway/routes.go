@@ -84,7 +84,7 @@ func (rt *Runtime) compileRoute(rc *config.Route) (*route, error) {
 		if err != nil {
 			return nil, err
 		}
-		rt.closers = append(rt.closers, func() { sh.Close() })
+		rt.components = append(rt.components, sh)
 		h = sh
 	case rc.Redirect != nil:
 		rd := &respond.Redirect{To: rc.Redirect.To, Status: rc.Redirect.Status}

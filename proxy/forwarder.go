@@ -25,8 +25,12 @@ import (
 // headers and calls edit with the status and the header about to be sent.
 // A nil error means a response was relayed in full. Errors are *Error so
 // the caller can tell whether a retry is safe.
+//
+// Close drops the forwarder's idle pooled connections once it is no
+// longer used; requests in flight on it finish normally.
 type Forwarder interface {
 	Forward(w http.ResponseWriter, out *http.Request, t *upstream.Target, edit ResponseEditor) error
+	Close()
 }
 
 // ResponseEditor adjusts a response header before it is written, for

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-proxy/gatehouse/config"
+	"github.com/gatehouse-proxy/gatehouse/funnel"
 	"github.com/gatehouse-proxy/gatehouse/gateway"
 	"github.com/gatehouse-proxy/gatehouse/middleware"
 )
@@ -58,7 +59,21 @@ func New(env *gateway.Env) *Server {
 
 // ServeHTTP serves r with the runtime current when it arrived.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.rt.Load().ServeHTTP(w, r)
+	for {
+		rt := s.rt.Load()
+		if rt.TryServeHTTP(w, r) {
+			return
+		}
+		if s.rt.Load() == rt {
+			// The current runtime closed: only at the end of a shutdown,
+			// when no new request should have been taken.
+			w.Header().Set("Connection", "close")
+			http.Error(w, funnel.Text(funnel.ErrUnavailable), http.StatusServiceUnavailable)
+			return
+		}
+		// rt was replaced and closed after this request loaded it: serve
+		// it with the runtime that replaced it.
+	}
 }
 
 // Runtime returns the runtime in use.
@@ -95,13 +110,15 @@ func (s *Server) Apply(cfg *config.Config) error {
 	}
 	opened, err := s.openNew(cfg.Listeners)
 	if err != nil {
-		rt.Stop(0)
+		rt.Retire(context.Background()) // never served: closes at once
 		return err
 	}
-	rt.Start()
+	if err := rt.Start(); err != nil {
+		s.env.Log.Error("starting the new configuration's background work failed", "error", err)
+	}
 	drain := cfg.Limits.DrainTimeout.D()
 	if old := s.rt.Swap(rt); old != nil {
-		old.Stop(drain)
+		s.retireRuntime(old, drain)
 	}
 	s.reconcile(cfg.Listeners, plans, opened, drain)
 	s.env.Log.Info("configuration applied", "file", cfg.File(), "listeners", len(cfg.Listeners),
@@ -300,6 +317,18 @@ func (s *Server) retire(srv *http.Server, drain time.Duration, keepConns bool) {
 	}()
 }
 
+// retireRuntime retires rt in the background, giving its requests drain
+// to finish; Shutdown waits for it.
+func (s *Server) retireRuntime(rt *gateway.Runtime, drain time.Duration) {
+	s.draining.Add(1)
+	go func() {
+		defer s.draining.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), drain)
+		defer cancel()
+		rt.Retire(ctx)
+	}()
+}
+
 // Shutdown stops accepting, lets in-flight requests and upgraded
 // connections finish until ctx is done, then closes whatever remains. The
 // error is ctx's when something had to be closed unfinished.
@@ -344,7 +373,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
-	s.draining.Wait()
 	err := s.env.Upgrades.Wait(ctx)
 	if err != nil {
 		s.env.Upgrades.CloseAll()
@@ -353,8 +381,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		// caller must hear of it too.
 		err = ctx.Err()
 	}
+	// Retired servers and runtimes end now that every connection did.
+	s.draining.Wait()
 	if rt := s.rt.Load(); rt != nil {
-		rt.Stop(0)
+		rt.Retire(ctx)
 	}
 	s.env.TLS.Close()
 	return err

@@ -1,6 +1,7 @@
 package static
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -75,6 +76,10 @@ func New(o Options) (*Handler, error) {
 	}
 	return h, nil
 }
+
+// Start implements the runtime's component lifecycle: a static route
+// has no background work.
+func (h *Handler) Start(context.Context) error { return nil }
 
 // Close releases the root directory.
 func (h *Handler) Close() error {
