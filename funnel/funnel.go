@@ -71,10 +71,21 @@ func (f *Funnel) write(w http.ResponseWriter, r *http.Request, c *Class, err err
 	}
 	h["X-Content-Type-Options"] = []string{"nosniff"}
 	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	if r.ProtoMajor == 1 && hasBody(r) {
+		// The body may be partly unread (it stalled, was too large, or
+		// the refusal came before it was read): what is left of it must
+		// never be read as the next request on this connection.
+		h["Connection"] = []string{"close"}
+	}
 	w.WriteHeader(c.Status)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write([]byte(body))
 	}
+}
+
+// hasBody reports whether r came with a body (declared or chunked).
+func hasBody(r *http.Request) bool {
+	return r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody
 }
 
 // Text is the plain-text body of an answer of class c.

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/textproto"
 
+	"github.com/gatehouse-proxy/gatehouse/accesslog"
 	"github.com/gatehouse-proxy/gatehouse/clientip"
 	"github.com/gatehouse-proxy/gatehouse/config"
 	"github.com/gatehouse-proxy/gatehouse/funnel"
@@ -189,3 +190,12 @@ func (rt *Runtime) dispatch(w http.ResponseWriter, r *http.Request) {
 }
 
 var _ http.Handler = (*Runtime)(nil)
+
+// Refused logs a request no handler saw (the HTTP/1.1 parser refused it)
+// through the funnel and, when the access log is on, in the access log.
+func (rt *Runtime) Refused(r funnel.Refusal) {
+	rt.funnel.Refused(r)
+	if rt.Config.Log.Access {
+		accesslog.Refused(rt.env.Access, r)
+	}
+}

@@ -10,13 +10,13 @@ import (
 )
 
 // socket owns one listening socket and hands accepted connections to the
-// current feed. Swapping the feed lets an http.Server with new settings
-// take over the socket while the old server drains, without ever closing
-// the socket (no refused connections during a reload).
+// current front. Swapping the front lets new settings take over the
+// socket while the old front drains, without ever closing the socket (no
+// refused connections during a reload).
 type socket struct {
-	ln   net.Listener
-	feed atomic.Pointer[feed]
-	done chan struct{}
+	ln    net.Listener
+	front atomic.Pointer[front]
+	done  chan struct{}
 }
 
 func newSocket(ln net.Listener) *socket {
@@ -41,28 +41,14 @@ func (s *socket) acceptLoop(log *slog.Logger) {
 			continue
 		}
 		pause = 0
-		s.deliver(c)
-	}
-}
-
-// deliver hands c to the current feed, retrying if that feed closed
-// in between; with no open feed the connection is dropped.
-func (s *socket) deliver(c net.Conn) {
-	for {
-		f := s.feed.Load()
+		f := s.front.Load()
 		if f == nil {
 			c.Close()
-			return
+			continue
 		}
-		select {
-		case f.ch <- c:
-			return
-		case <-f.closed:
-			if s.feed.Load() == f {
-				c.Close()
-				return
-			}
-		}
+		// Each connection shakes hands on its own goroutine, so that a
+		// slow client never holds up the accept loop.
+		go f.handle(c, s.front.Load)
 	}
 }
 
@@ -72,8 +58,8 @@ func (s *socket) close() {
 	<-s.done
 }
 
-// feed is the net.Listener an http.Server serves from. Closing it ends
-// that server's Serve without touching the socket.
+// feed is the net.Listener an HTTP/1.1 engine serves from. Closing it
+// ends that engine's Serve without touching the socket.
 type feed struct {
 	addr   net.Addr
 	ch     chan net.Conn
@@ -91,6 +77,16 @@ func (f *feed) Accept() (net.Conn, error) {
 		return c, nil
 	case <-f.closed:
 		return nil, net.ErrClosed
+	}
+}
+
+// push hands c to the engine; false once the feed is closed.
+func (f *feed) push(c net.Conn) bool {
+	select {
+	case f.ch <- c:
+		return true
+	case <-f.closed:
+		return false
 	}
 }
 

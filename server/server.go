@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"sync"
@@ -30,21 +29,21 @@ type Server struct {
 	mu        sync.Mutex
 	listeners map[string]*listener // by configured address
 	httpsPort atomic.Pointer[string]
-	// retired servers were replaced or removed by a reload; they take no
+	// retired fronts were replaced or removed by a reload; they take no
 	// new connections but may still be serving open ones.
-	retired  map[*http.Server]struct{}
+	retired  map[*front]struct{}
 	draining sync.WaitGroup // goroutines retiring servers
 	stop     chan struct{}  // closed by Shutdown
 	closed   bool
 }
 
-// listener is one socket and the http.Server currently serving it, and
-// for HTTP/3 a UDP socket with its server.
+// listener is one socket and the front currently serving it, and for
+// HTTP/3 a UDP socket with its server.
 type listener struct {
-	plan *plan
-	sock *socket
-	srv  *http.Server
-	h3   *h3 // nil without HTTP/3
+	plan  *plan
+	sock  *socket
+	front *front
+	h3    *h3 // nil without HTTP/3
 }
 
 // New returns a Server with no listeners; call Apply.
@@ -52,7 +51,7 @@ func New(env *gateway.Env) *Server {
 	return &Server{
 		env:       env,
 		listeners: make(map[string]*listener),
-		retired:   make(map[*http.Server]struct{}),
+		retired:   make(map[*front]struct{}),
 		stop:      make(chan struct{}),
 	}
 }
@@ -186,7 +185,7 @@ func (s *Server) reconcile(ls []config.Listener, plans map[string]*plan, o *open
 		if sk, ok := o.tcp[lc.Address]; ok {
 			l := &listener{plan: p, sock: sk}
 			s.listeners[lc.Address] = l
-			l.srv = s.serve(l, o.h3[lc.Address])
+			l.front = s.serve(l, o.h3[lc.Address])
 			go sk.acceptLoop(s.env.Log)
 			s.env.Log.Info("listening", "listener", lc.Name, "address", sk.ln.Addr().String(),
 				"tls", lc.TLS != nil, "http3", l.h3 != nil)
@@ -196,14 +195,14 @@ func (s *Server) reconcile(ls []config.Listener, plans map[string]*plan, o *open
 		if l.plan.same(p) {
 			continue
 		}
-		old := l.srv
+		old := l.front
 		if l.h3 != nil && !lc.HTTP3 {
 			l.h3.close()
 			l.h3 = nil
 		}
 		authChanged := !l.plan.sameClientAuth(p)
 		l.plan = p
-		l.srv = s.serve(l, o.h3[lc.Address])
+		l.front = s.serve(l, o.h3[lc.Address])
 		s.retire(old, drain, true)
 		if l.h3 != nil && authChanged {
 			l.h3.retireConns(drain)
@@ -218,16 +217,16 @@ func (s *Server) reconcile(ls []config.Listener, plans map[string]*plan, o *open
 		if l.h3 != nil {
 			l.h3.close()
 		}
-		s.retire(l.srv, drain, false)
+		s.retire(l.front, drain, false)
 		s.env.Log.Info("stopped listening", "listener", l.plan.cfg.Name, "address", addr)
 	}
 	s.setHTTPSPort(ls)
 }
 
-// serve starts an http.Server with l's settings on a fresh feed of its
-// socket and makes it the one receiving new connections; with HTTP/3 it
-// updates (or, given a new UDP socket, starts) the HTTP/3 server too.
-func (s *Server) serve(l *listener, newH3 *h3) *http.Server {
+// serve starts a front with l's settings on its socket and makes it the
+// one receiving new connections; with HTTP/3 it updates (or, given a new
+// UDP socket, starts) the HTTP/3 server too.
+func (s *Server) serve(l *listener, newH3 *h3) *front {
 	p, lc := l.plan, l.plan.cfg
 	scope := &middleware.Scope{Listener: &lc}
 	if lc.HTTP3 && p.tls != nil {
@@ -236,36 +235,23 @@ func (s *Server) serve(l *listener, newH3 *h3) *http.Server {
 	// The Connection-stage rows read only the listener's settings,
 	// which prepare has compiled, so they cannot fail here.
 	h, _ := middleware.Chain(middleware.Connection, scope, s)
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: lc.ReadHeaderTimeout.D(),
-		ReadTimeout:       lc.ReadTimeout.D(),
-		WriteTimeout:      lc.WriteTimeout.D(),
-		IdleTimeout:       lc.IdleTimeout.D(),
-		MaxHeaderBytes:    headerLimit(lc.MaxHeaderBytes),
-		ErrorLog:          slog.NewLogLogger(s.env.Log.Handler(), slog.LevelDebug),
-		Protocols:         protocols(lc),
-		// 16 KiB, the RFC default, instead of net/http's 1 MiB: bounds the
-		// buffer one client frame can make the server allocate, as nginx.
-		HTTP2:       &http.HTTP2Config{MaxReadFrameSize: 16 << 10},
-		TLSConfig:   p.tls,
-		ConnContext: s.connContext(p),
+	connCtx := s.connContext(p)
+	f := &front{plan: p, log: s.env.Log, connCtx: connCtx, refused: s.refused(lc.Name)}
+	f.h1feed = newFeed(l.sock.ln.Addr())
+	h1 := newH1(&lc, h, s.env.Log, func(ctx context.Context, _ *conn) context.Context { return connCtx(ctx) })
+	f.h1 = h1
+	go h1.Serve(f.h1feed)
+	if speaksH2(lc) {
+		f.h2 = newH2(&lc, h, s.env.Log)
 	}
-	f := newFeed(l.sock.ln.Addr())
-	if p.tls != nil {
-		go srv.ServeTLS(f, "", "")
-	} else {
-		go srv.Serve(f)
-	}
-	if old := l.sock.feed.Swap(f); old != nil {
-		old.close()
+	if old := l.sock.front.Swap(f); old != nil {
+		old.h1feed.close()
 	}
 	if newH3 != nil {
 		l.h3 = newH3
 	}
 	if l.h3 != nil {
-		cc := srv.ConnContext
-		l.h3.update(p, h, func(ctx context.Context) context.Context { return cc(ctx, nil) })
+		l.h3.update(p, h, connCtx)
 		if newH3 != nil {
 			if err := newH3.start(lc); err != nil {
 				// Only a broken UDP socket gets here; TCP keeps serving.
@@ -275,7 +261,28 @@ func (s *Server) serve(l *listener, newH3 *h3) *http.Server {
 			}
 		}
 	}
-	return srv
+	return f
+}
+
+// speaksH2 reports whether a listener serves HTTP/2 over TCP: by ALPN on
+// TLS listeners with http2 on, with prior knowledge on plain ones with h2c.
+func speaksH2(lc config.Listener) bool {
+	if lc.TLS != nil {
+		return lc.TLS.HTTP2
+	}
+	return lc.H2C
+}
+
+// refused returns the report of a listener's refused requests: logged
+// through the current runtime's funnel and access log.
+func (s *Server) refused(listener string) func(*conn, funnel.Refusal) {
+	return func(c *conn, r funnel.Refusal) {
+		r.Listener = listener
+		r.Peer = c.RemoteAddr().String()
+		if rt := s.rt.Load(); rt != nil {
+			rt.Refused(r)
+		}
+	}
 }
 
 // headerLimit converts max_header_bytes to http.Server's setting, which
@@ -284,16 +291,16 @@ func headerLimit(n config.Size) int {
 	return max(int(n)-4096, 1)
 }
 
-// retire takes srv out of service; the caller holds s.mu and has already
-// stopped feeding it connections. When its listener was removed, srv shuts
+// retire takes f out of service; the caller holds s.mu and has already
+// stopped feeding it connections. When its listener was removed, f shuts
 // down now: idle connections close, active ones finish within drain. When
-// only the listener's settings changed (keepConns), srv goes on serving the
+// only the listener's settings changed (keepConns), f goes on serving the
 // connections it has, with the current runtime, until they end on their
 // own or drain passes: closing an idle keep-alive connection races with a
 // request the client may be sending on it, which a client can only retry
 // when it is idempotent.
-func (s *Server) retire(srv *http.Server, drain time.Duration, keepConns bool) {
-	s.retired[srv] = struct{}{}
+func (s *Server) retire(f *front, drain time.Duration, keepConns bool) {
+	s.retired[f] = struct{}{}
 	s.draining.Add(1)
 	go func() {
 		defer s.draining.Done()
@@ -308,11 +315,11 @@ func (s *Server) retire(srv *http.Server, drain time.Duration, keepConns bool) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), drain)
 		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			srv.Close()
+		if err := f.shutdown(ctx); err != nil {
+			f.closeNow()
 		}
 		s.mu.Lock()
-		delete(s.retired, srv)
+		delete(s.retired, f)
 		s.mu.Unlock()
 	}()
 }
@@ -338,30 +345,30 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.closed = true
 		close(s.stop)
 	}
-	var srvs []*http.Server
+	var fronts []*front
 	var h3s []*h3
 	for _, l := range s.listeners {
 		l.sock.close()
-		srvs = append(srvs, l.srv)
+		fronts = append(fronts, l.front)
 		if l.h3 != nil {
 			h3s = append(h3s, l.h3)
 		}
 	}
-	for srv := range s.retired {
-		srvs = append(srvs, srv)
+	for f := range s.retired {
+		fronts = append(fronts, f)
 	}
 	s.listeners = map[string]*listener{}
 	s.mu.Unlock()
 
 	var wg sync.WaitGroup
 	var timedOut atomic.Bool
-	for _, srv := range srvs {
+	for _, f := range fronts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := srv.Shutdown(ctx); err != nil {
+			if err := f.shutdown(ctx); err != nil {
 				timedOut.Store(true)
-				srv.Close()
+				f.closeNow()
 			}
 		}()
 	}

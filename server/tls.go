@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"net"
-	"net/http"
 	"os"
 	"reflect"
 	"strconv"
@@ -77,30 +76,18 @@ func (p *plan) sameClientAuth(q *plan) bool {
 	return reflect.DeepEqual(a, b) && bytes.Equal(p.caPEM, q.caPEM)
 }
 
-// connContext returns the http.Server ConnContext of a listener: every
-// connection's context carries the listener, and on TLS listeners the
+// connContext returns a listener's connection context: every
+// connection's carries the listener, and on TLS listeners the
 // per-connection state client certificate checks use.
-func (s *Server) connContext(p *plan) func(context.Context, net.Conn) context.Context {
+func (s *Server) connContext(p *plan) func(context.Context) context.Context {
 	li := &gateway.Listener{Name: p.cfg.Name, RedirectHTTPS: p.cfg.RedirectHTTPS && p.tls == nil, HTTPSPort: s.HTTPSPort}
-	return func(ctx context.Context, _ net.Conn) context.Context {
+	return func(ctx context.Context) context.Context {
 		ctx = gateway.WithListener(ctx, li)
 		if p.tls != nil {
 			ctx = tlsinfo.ConnContext(ctx, p.clientCAs)
 		}
 		return ctx
 	}
-}
-
-// protocols are the HTTP versions a listener's http.Server speaks over TCP.
-func protocols(lc config.Listener) *http.Protocols {
-	var ps http.Protocols
-	ps.SetHTTP1(true)
-	if lc.TLS != nil {
-		ps.SetHTTP2(lc.TLS.HTTP2)
-	} else {
-		ps.SetUnencryptedHTTP2(lc.H2C)
-	}
-	return &ps
 }
 
 // HTTPSPort returns the port of the first TLS listener, where plain HTTP
