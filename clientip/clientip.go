@@ -68,6 +68,41 @@
 // Forwarded must remove any X-Forwarded-For it receives; otherwise a forged
 // X-Forwarded-For would pass through it and be believed. Gatehouse itself
 // always writes X-Forwarded-For.
+//
+// # Counting hops
+//
+// Walking by address needs every proxy's address, which a CDN in front of
+// a load balancer does not publish. A Resolver made with hops N > 0 counts
+// instead, as Traefik's ipStrategy depth does: N is the number of proxies
+// in front of Gatehouse that append to X-Forwarded-For, the peer included,
+// and the client is the Nth entry from the right. (nginx's real_ip_header
+// without real_ip_recursive is N = 1; with it, the walk by address above.)
+// The trusted prefixes still decide whether the peer is believed at all
+// (rule 1); entries are counted, never matched against them. With a CDN at
+// 198.51.100.2 in front of a load balancer at 10.0.0.1, N is 2:
+//
+//	client 203.0.113.7 -> CDN 198.51.100.2 -> LB 10.0.0.1 -> Gatehouse
+//	X-Forwarded-For: 203.0.113.7, 198.51.100.2      (from peer 10.0.0.1)
+//
+// The LB appended 198.51.100.2 (entry 1 from the right) and the CDN
+// appended 203.0.113.7 (entry 2), the client. What the client wrote itself
+// lies further left and is never reached. Rules 4 to 6 hold as they are:
+// empty elements are not counted, lines form one list, an entry that is
+// not an address stops the count at the last address counted (the peer or
+// an entry a counted proxy wrote), and Forwarded is counted by its for=
+// elements when there is no X-Forwarded-For line.
+//
+// A header with fewer than N entries does not describe the configured
+// chain: a proxy was bypassed or does not append, and nothing in it can be
+// told apart from what a client wrote. The client is then the peer, and
+// the peer is reported as not trusted, so the proxy drops every incoming
+// forwarding header (X-Forwarded-Proto and X-Forwarded-Host included)
+// rather than pass on a scheme or address a client may have chosen.
+//
+// Counting is only as sound as the topology: a client that can reach the
+// peer without passing through the other N-1 proxies can write the Nth
+// entry itself. Let the peer accept only the outer proxies' traffic, or
+// walk by address.
 package clientip
 
 import (
@@ -75,18 +110,24 @@ import (
 	"net/netip"
 )
 
-// Resolver finds client addresses given a fixed set of trusted proxies. It is
-// immutable and safe for concurrent use.
+// Resolver finds client addresses given a fixed set of trusted proxies and,
+// optionally, a fixed number of hops. It is immutable and safe for
+// concurrent use.
 type Resolver struct {
 	trusted []netip.Prefix
+	hops    int // > 0: count this many entries instead of walking by address
 }
 
 // New returns a Resolver that trusts the peers in the given prefixes. A nil
 // or empty list trusts no one, so every client is its peer. Invalid prefixes
 // match nothing. IPv4-mapped IPv6 prefixes (::ffff:10.0.0.0/104) are taken
 // as the IPv4 prefix they map. New copies the slice.
-func New(trusted []netip.Prefix) *Resolver {
-	x := &Resolver{trusted: make([]netip.Prefix, 0, len(trusted))}
+//
+// hops 0 (or less) walks the headers by address; hops N > 0 takes the Nth
+// entry from the right instead (see Counting hops in the package
+// documentation), still only from a trusted peer.
+func New(trusted []netip.Prefix, hops int) *Resolver {
+	x := &Resolver{trusted: make([]netip.Prefix, 0, len(trusted)), hops: max(hops, 0)}
 	for _, p := range trusted {
 		if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
 			p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
@@ -108,9 +149,11 @@ func (x *Resolver) Trusted(a netip.Addr) bool {
 }
 
 // Resolve returns the client address of a request received from peer with
-// header h (nil is an empty header), and whether peer is a trusted proxy. The
-// rules are in the package documentation. The client is always peer
-// (unmapped) or an address taken from h. Resolve reads the canonical keys
+// header h (nil is an empty header), and whether the peer's forwarding
+// headers are believed: the peer is a trusted proxy and, when counting
+// hops, its headers hold at least that many entries. The rules are in the
+// package documentation. The client is always peer (unmapped) or an
+// address taken from h. Resolve reads the canonical keys
 // "X-Forwarded-For" and "Forwarded", as net/http stores them.
 func (x *Resolver) Resolve(peer netip.Addr, h http.Header) (client netip.Addr, peerTrusted bool) {
 	peer = peer.Unmap()
@@ -123,23 +166,35 @@ func (x *Resolver) Resolve(peer netip.Addr, h http.Header) (client netip.Addr, p
 	} else {
 		w.forwarded(h["Forwarded"])
 	}
+	if x.hops > 0 && !w.stopped {
+		return peer, false // fewer than hops entries
+	}
 	return w.last, true
 }
 
 // walk is the state of one right-to-left walk over a list of hops.
 type walk struct {
-	x    *Resolver
-	last netip.Addr // the last address walked past; the answer so far
+	x       *Resolver
+	last    netip.Addr // the last address walked past; the answer so far
+	n       int        // addresses walked past, when counting hops
+	stopped bool       // a rule ended the walk, not the end of the list
 }
 
 // step takes the next entry leftwards, ok false if it is not an address, and
 // reports whether the walk goes on.
 func (w *walk) step(a netip.Addr, ok bool) bool {
 	if !ok {
+		w.stopped = true
 		return false
 	}
 	w.last = a
-	return w.x.Trusted(a)
+	if w.x.hops > 0 {
+		w.n++
+		w.stopped = w.n == w.x.hops
+	} else {
+		w.stopped = !w.x.Trusted(a)
+	}
+	return !w.stopped
 }
 
 // forwardedFor walks the lines of an X-Forwarded-For header.

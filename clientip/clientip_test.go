@@ -124,7 +124,7 @@ func TestResolve(t *testing.T) {
 		{"fwd: ignored with XFF", "10.0.0.2", L{"203.0.113.7"}, L{"for=1.1.1.1"}, "203.0.113.7", true},
 		{"fwd: ignored with empty XFF", "10.0.0.2", L{""}, L{"for=1.1.1.1"}, "10.0.0.2", true},
 	}
-	x := New(testTrusted)
+	x := New(testTrusted, 0)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, trusted := x.Resolve(netip.MustParseAddr(tt.peer), header(tt.xff, tt.fwd))
@@ -138,7 +138,7 @@ func TestResolve(t *testing.T) {
 func TestResolveNoTrustedProxies(t *testing.T) {
 	peer := netip.MustParseAddr("10.0.0.2")
 	h := header([]string{"203.0.113.7"}, []string{"for=203.0.113.8"})
-	for _, x := range []*Resolver{New(nil), New([]netip.Prefix{})} {
+	for _, x := range []*Resolver{New(nil, 0), New([]netip.Prefix{}, 0)} {
 		if got, trusted := x.Resolve(peer, h); got != peer || trusted {
 			t.Errorf("Resolve = %v, %v; want %v, false", got, trusted, peer)
 		}
@@ -147,7 +147,7 @@ func TestResolveNoTrustedProxies(t *testing.T) {
 
 func TestResolveNilHeader(t *testing.T) {
 	peer := netip.MustParseAddr("10.0.0.2")
-	if got, trusted := New(testTrusted).Resolve(peer, nil); got != peer || !trusted {
+	if got, trusted := New(testTrusted, 0).Resolve(peer, nil); got != peer || !trusted {
 		t.Errorf("Resolve = %v, %v; want %v, true", got, trusted, peer)
 	}
 }
@@ -159,7 +159,7 @@ func TestTrusted(t *testing.T) {
 		netip.MustParsePrefix("fe80::/10"),
 		netip.MustParsePrefix("2001:db8::1/128"),
 		{}, // invalid: matches nothing
-	})
+	}, 0)
 	tests := []struct {
 		addr string
 		want bool
@@ -189,7 +189,7 @@ func TestTrusted(t *testing.T) {
 
 func TestNewCopies(t *testing.T) {
 	p := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
-	x := New(p)
+	x := New(p, 0)
 	p[0] = netip.MustParsePrefix("192.0.2.0/24")
 	if !x.Trusted(netip.MustParseAddr("10.0.0.1")) {
 		t.Error("New did not copy its argument")
@@ -244,7 +244,7 @@ var hotCases = []struct {
 }
 
 func TestResolveAllocs(t *testing.T) {
-	x := New(testTrusted)
+	x := New(testTrusted, 0)
 	for _, c := range hotCases {
 		peer := netip.MustParseAddr(c.peer)
 		if n := testing.AllocsPerRun(100, func() { x.Resolve(peer, c.h) }); n != 0 {
@@ -257,7 +257,7 @@ func TestResolveAllocs(t *testing.T) {
 }
 
 func BenchmarkResolve(b *testing.B) {
-	x := New(testTrusted)
+	x := New(testTrusted, 0)
 	for _, c := range hotCases {
 		peer := netip.MustParseAddr(c.peer)
 		b.Run(c.name, func(b *testing.B) {

@@ -20,7 +20,7 @@ func FuzzResolve(f *testing.F) {
 	f.Add("::ffff:10.0.0.2", "", false, `for=1.1.1.1, For="[2001:db8::1]:4711";proto=http`)
 	f.Add("10.0.0.2", "", false, `for="1.1.1.1, for=203.0.113.7;by="a,\"b", for=_x`)
 	f.Add("203.0.113.9", "1.1.1.1", true, "for=1.1.1.1")
-	x := New(testTrusted)
+	x := New(testTrusted, 0)
 	f.Fuzz(func(t *testing.T, peerText, xff string, hasXFF bool, fwd string) {
 		peer, err := netip.ParseAddr(peerText)
 		if err != nil || len(xff)+len(fwd) > 512 {
@@ -114,4 +114,114 @@ func asForwarded(xffLines []string) ([]string, bool) {
 		out[i] = strings.Join(elems, ", ")
 	}
 	return out, true
+}
+
+// FuzzResolveHops checks counting resolvers (1 to 4 hops) against a
+// reference model written with strings.Split, and for any headers:
+//   - an untrusted peer is always the answer;
+//   - the answer is the peer or an address written in the headers;
+//   - headers that are not believed give the peer;
+//   - once the count has stopped, nothing a client adds to the left of
+//     the headers changes the answer;
+//   - X-Forwarded-For and the equivalent Forwarded header agree.
+func FuzzResolveHops(f *testing.F) {
+	f.Add("10.0.0.1", "203.0.113.7, 198.51.100.2", true, "", uint8(2))
+	f.Add("10.0.0.1", "1.1.1.1\n203.0.113.7,,198.51.100.2", true, "", uint8(2))
+	f.Add("10.0.0.1", "[2001:db8::1]:80, unknown, 10.0.0.3", true, "", uint8(3))
+	f.Add("10.0.0.1", "203.0.113.7", true, "", uint8(2))
+	f.Add("10.0.0.1", "", false, `for="1.1.1.1, for=203.0.113.7;by="a,\"b", for=_x`, uint8(1))
+	f.Add("203.0.113.9", "1.1.1.1, 2.2.2.2", true, "", uint8(1))
+	f.Fuzz(func(t *testing.T, peerText, xff string, hasXFF bool, fwd string, n uint8) {
+		peer, err := netip.ParseAddr(peerText)
+		if err != nil || len(xff)+len(fwd) > 512 {
+			return
+		}
+		hops := int(n%4) + 1
+		x := New(testTrusted, hops)
+		var xffLines, fwdLines []string
+		if hasXFF {
+			xffLines = strings.Split(xff, "\n")
+		}
+		if fwd != "" {
+			fwdLines = strings.Split(fwd, "\n")
+		}
+		got, trusted := x.Resolve(peer, header(xffLines, fwdLines))
+
+		if !x.Trusted(peer) && (got != peer.Unmap() || trusted) {
+			t.Fatalf("untrusted peer %v: client %v, %v", peer, got, trusted)
+		}
+		if !trusted && got != peer.Unmap() {
+			t.Fatalf("headers not believed, yet client %v is not the peer %v", got, peer)
+		}
+		if got != peer.Unmap() && !writtenIn(got, xffLines) && !writtenIn(got, fwdLines) {
+			t.Fatalf("client %v is neither the peer nor in the headers", got)
+		}
+		if hasXFF && x.Trusted(peer) {
+			if want, wantTrusted := countModel(peer.Unmap(), xffLines, hops); got != want || trusted != wantTrusted {
+				t.Fatalf("%d hops over %q: %v, %v; the model says %v, %v", hops, xffLines, got, trusted, want, wantTrusted)
+			}
+		}
+		// A Forwarded element that is not an address may be an open quote
+		// a forged prefix closes, so there only a full count is checked.
+		if trusted && (hasXFF || countedAll(x, peer, fwdLines)) {
+			checkPrefixes(t, x, peer, xffLines, fwdLines, got)
+		}
+		if hasXFF {
+			if fl, ok := asForwarded(xffLines); ok {
+				if g, gt := x.Resolve(peer, header(nil, fl)); g != got || gt != trusted {
+					t.Fatalf("X-Forwarded-For gives %v, %v; Forwarded %q gives %v, %v", got, trusted, fl, g, gt)
+				}
+			}
+		}
+	})
+}
+
+// countedAll reports whether counting over Forwarded lines from a trusted
+// peer reached the resolver's number of hops.
+func countedAll(x *Resolver, peer netip.Addr, fwdLines []string) bool {
+	w := walk{x: x, last: peer.Unmap()}
+	w.forwarded(fwdLines)
+	return w.n == x.hops
+}
+
+// countModel is the counting rule over X-Forwarded-For lines from a
+// trusted peer, written as plainly as possible: every non-empty element in
+// order, then the hops-th from the right, stopping early at one that is
+// not an address.
+func countModel(peer netip.Addr, lines []string, hops int) (netip.Addr, bool) {
+	var all []string
+	for _, l := range lines {
+		for _, e := range strings.Split(l, ",") {
+			if e = strings.Trim(e, " \t"); e != "" {
+				all = append(all, e)
+			}
+		}
+	}
+	if len(all) < hops {
+		// Too few unless an entry that is not an address stops the count
+		// first.
+		for i := len(all) - 1; i >= 0; i-- {
+			if _, ok := parseNode(all[i]); !ok {
+				return modelAt(peer, all, i), true
+			}
+		}
+		return peer, false
+	}
+	for i := len(all) - 1; i >= len(all)-hops; i-- {
+		if _, ok := parseNode(all[i]); !ok {
+			return modelAt(peer, all, i), true
+		}
+	}
+	a, _ := parseNode(all[len(all)-hops])
+	return a, true
+}
+
+// modelAt is the answer when all[i] is not an address: the entry to its
+// right, or the peer.
+func modelAt(peer netip.Addr, all []string, i int) netip.Addr {
+	if i == len(all)-1 {
+		return peer
+	}
+	a, _ := parseNode(all[i+1])
+	return a
 }

@@ -18,7 +18,8 @@ func (w *walk) forwarded(lines []string) {
 			var e string
 			var ok bool
 			if s, e, ok = cutLastElement(s); !ok {
-				return // not an address: the walk stops
+				w.step(netip.Addr{}, false) // not an address: the walk stops
+				return
 			}
 			if e = trimOWS(e); e == "" {
 				continue

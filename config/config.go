@@ -23,6 +23,14 @@ type Config struct {
 	// TrustedProxies lists the peers (CIDRs or single IPs) whose X-Forwarded-*
 	// and Forwarded headers are believed. From anyone else they are replaced.
 	TrustedProxies []string `yaml:"trusted_proxies"`
+	// TrustedHops, if above 0, counts instead of matching addresses: it is
+	// the number of proxies in front of Gatehouse that append to
+	// X-Forwarded-For (the peer included), and the client is that many
+	// entries from the right. TrustedProxies still decides whether the
+	// peer's headers are believed at all, so it must not be empty; a header
+	// with fewer entries is not believed. 0 (the default) walks the header
+	// by address; at most 16. See package clientip.
+	TrustedHops int `yaml:"trusted_hops"`
 	// Forwarding controls the headers added to requests sent to upstreams.
 	Forwarding Forwarding `yaml:"forwarding"`
 	// TLS holds the certificates (files and ACME) that every listener with

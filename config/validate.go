@@ -58,6 +58,10 @@ func parseTrusted(s string) (netip.Prefix, error) {
 	return netip.PrefixFrom(ip, ip.BitLen()), nil
 }
 
+// maxTrustedHops bounds trusted_hops: no real chain of proxies is longer,
+// and a larger number is more likely a typo.
+const maxTrustedHops = 16
+
 // checker collects the problems of one Validate run.
 type checker struct {
 	c     *Config
@@ -137,6 +141,12 @@ func (v *checker) globals() {
 		if _, err := parseTrusted(s); err != nil {
 			v.add(fmt.Sprintf("trusted_proxies[%d]", i), "%q is not an IP address or CIDR, e.g. 10.0.0.0/8 or 192.168.1.10", s)
 		}
+	}
+	switch {
+	case c.TrustedHops < 0 || c.TrustedHops > maxTrustedHops:
+		v.add("trusted_hops", "must be between 0 and %d (the number of proxies in front of Gatehouse that append to X-Forwarded-For), got %d", maxTrustedHops, c.TrustedHops)
+	case c.TrustedHops > 0 && len(c.TrustedProxies) == 0:
+		v.add("trusted_hops", "needs trusted_proxies, the peers whose X-Forwarded-For is counted, e.g. your load balancer's network 10.0.0.0/8 (or [0.0.0.0/0, \"::/0\"] if any peer may send it)")
 	}
 	if !isToken(c.Forwarding.RequestIDHeader) {
 		v.add("forwarding.request_id_header", "%q is not a valid header name, e.g. X-Request-ID", c.Forwarding.RequestIDHeader)

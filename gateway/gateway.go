@@ -71,7 +71,7 @@ func Compile(cfg *config.Config, env *Env) (*Runtime, error) {
 	rt := &Runtime{
 		Config:    cfg,
 		env:       env,
-		ips:       clientip.New(cfg.TrustedPrefixes()),
+		ips:       clientip.New(cfg.TrustedPrefixes(), cfg.TrustedHops),
 		ridHeader: textproto.CanonicalMIMEHeaderKey(cfg.Forwarding.RequestIDHeader),
 		pools:     make(map[string]*poolEntry),
 	}
