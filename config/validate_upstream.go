@@ -10,6 +10,33 @@ import (
 	"time"
 )
 
+// The names and limits of an upstream's settings. The compilers accept
+// exactly these (gateway's tests compare them with upstream's); they are
+// functions so no caller can change them.
+
+// BalanceNames returns the balance policies, in upstream.Balance order.
+func BalanceNames() []string {
+	return []string{"round_robin", "least_conn", "p2c", "hash", "sticky"}
+}
+
+// HashKeyKinds returns the kinds of hash_key: client_ip, and header and
+// cookie, which take a name after a colon.
+func HashKeyKinds() []string { return []string{"client_ip", "header", "cookie"} }
+
+// TargetSchemes returns the schemes of target URLs.
+func TargetSchemes() []string { return []string{"http", "https", "h2c"} }
+
+// MaxAttempts is the most retry.attempts may be.
+const MaxAttempts = 8
+
+// SplitHashKey splits a valid hash_key into its kind and name:
+// "header:X-User" gives "header" and "X-User", "client_ip" gives
+// "client_ip" and "".
+func SplitHashKey(k string) (kind, name string) {
+	kind, name, _ = strings.Cut(k, ":")
+	return kind, name
+}
+
 func (v *checker) upstream(p, name string, u *Upstream) {
 	if !isUpstreamName(name) {
 		v.add(p, "upstream name %q may only contain letters, digits, _, . and -", name)
@@ -20,7 +47,7 @@ func (v *checker) upstream(p, name string, u *Upstream) {
 	}
 	scheme := v.targets(p+".targets", u.Targets)
 	v.upstreamTLS(p+".tls", &u.TLS, scheme)
-	v.oneOf(p+".balance", "balance", u.Balance, "round_robin", "least_conn", "p2c", "hash", "sticky")
+	v.oneOf(p+".balance", "balance", u.Balance, BalanceNames()...)
 	v.check(p+".hash_key", checkHashKey(u.HashKey))
 	if !isToken(u.Sticky.Cookie) {
 		v.add(p+".sticky.cookie", "%q is not a valid cookie name", u.Sticky.Cookie)
@@ -87,7 +114,7 @@ func checkUpstreamURL(s string) string {
 	}
 	var msg string
 	switch {
-	case u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "h2c":
+	case !slices.Contains(TargetSchemes(), u.Scheme):
 		msg = fmt.Sprintf("scheme %q is not supported; use http://, https:// or h2c:// (cleartext HTTP/2, e.g. for gRPC)", u.Scheme)
 	case u.User != nil:
 		msg = "must not contain user info (user@)"
@@ -161,17 +188,17 @@ func checkClientCert(cert, key string, now time.Time) string {
 	return fmt.Sprintf("certificate %s is not for client authentication (its extended key usage lacks clientAuth); targets will refuse it", cert)
 }
 
-// checkHashKey accepts client_ip, header:<Name> and cookie:<Name>.
+// checkHashKey accepts client_ip, header:<Name> and cookie:<Name> (the
+// HashKeyKinds).
 func checkHashKey(k string) string {
-	kind, name, ok := strings.Cut(k, ":")
+	kind, name := SplitHashKey(k)
+	named := strings.Contains(k, ":") && (kind == "header" || kind == "cookie")
 	switch {
 	case k == "client_ip":
 		return ""
-	case ok && kind == "header" && isToken(name):
+	case named && isToken(name):
 		return ""
-	case ok && kind == "cookie" && isToken(name):
-		return ""
-	case ok && (kind == "header" || kind == "cookie"):
+	case named:
 		return fmt.Sprintf("%q is not a valid %s name", name, kind)
 	}
 	return fmt.Sprintf("unknown hash_key %q; use client_ip, header:<Name> or cookie:<Name>", k)
@@ -216,8 +243,8 @@ func (v *checker) passive(p string, h PassiveHealth) {
 }
 
 func (v *checker) retry(p string, r Retry) {
-	if r.Attempts < 1 || r.Attempts > 8 {
-		v.add(p+".attempts", "must be from 1 to 8 (1 disables retries), got %d", r.Attempts)
+	if r.Attempts < 1 || r.Attempts > MaxAttempts {
+		v.add(p+".attempts", "must be from 1 to %d (1 disables retries), got %d", MaxAttempts, r.Attempts)
 	}
 	if !(r.Budget >= 0 && r.Budget <= 1) {
 		v.add(p+".budget", "must be a fraction from 0 to 1, got %g", r.Budget)

@@ -114,11 +114,7 @@ func Compile(cfg *config.Config, env *Env) (*Runtime, error) {
 
 // addPool builds an upstream pool and its forwarder.
 func (rt *Runtime) addPool(name string, u *config.Upstream) error {
-	p, err := upstream.Build(name, u, rt.env.Store, upstream.Options{Logger: rt.env.Log})
-	if err != nil {
-		return fmt.Errorf("upstream %q: %w", name, err)
-	}
-	opts, err := transportOptions(u)
+	p, opts, err := compilePool(name, u, rt.env)
 	if err != nil {
 		return fmt.Errorf("upstream %q: %w", name, err)
 	}

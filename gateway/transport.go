@@ -3,16 +3,16 @@ package gateway
 import (
 	"github.com/gatehouse-proxy/gatehouse/config"
 	"github.com/gatehouse-proxy/gatehouse/proxy"
-	"github.com/gatehouse-proxy/gatehouse/upstream"
+	"github.com/gatehouse-proxy/gatehouse/transport"
 )
 
 // transportOptions maps an upstream's connection settings to the
-// forwarder's options. For https targets it reads the tls files (CA,
-// client certificate and key) into the options, so that Env keeps a
-// forwarder, and its pooled connections, exactly while their contents
-// are unchanged. Errors name the file.
-func transportOptions(u *config.Upstream) (proxy.TransportOptions, error) {
-	o := proxy.TransportOptions{
+// forwarder's options, for targets of scheme reached with tls (the files
+// already read, see compilePool; nil for targets that are not https). The
+// file contents are part of the options, so that Env keeps a forwarder,
+// and its pooled connections, exactly while they are unchanged.
+func transportOptions(u *config.Upstream, scheme string, tls *transport.TLS) proxy.TransportOptions {
+	return proxy.TransportOptions{
 		DialTimeout:           u.DialTimeout.D(),
 		ResponseHeaderTimeout: u.ResponseHeaderTimeout.D(),
 		IdleConnTimeout:       u.IdleConnTimeout.D(),
@@ -21,16 +21,7 @@ func transportOptions(u *config.Upstream) (proxy.TransportOptions, error) {
 		UpgradeIdleTimeout:    u.UpgradeIdleTimeout.D(),
 		SendTimeout:           u.SendTimeout.D(),
 		ReadTimeout:           u.ReadTimeout.D(),
+		Scheme:                scheme,
+		TLS:                   tls,
 	}
-	scheme, err := upstream.Scheme(u)
-	if err != nil {
-		return o, err
-	}
-	o.Scheme = scheme
-	if scheme == upstream.SchemeHTTPS {
-		if o.TLS, err = upstream.LoadTLS(&u.TLS); err != nil {
-			return o, err
-		}
-	}
-	return o, nil
 }

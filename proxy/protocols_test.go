@@ -19,8 +19,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse-proxy/gatehouse/config"
 	"github.com/gatehouse-proxy/gatehouse/funnel"
+	"github.com/gatehouse-proxy/gatehouse/transport"
 	"github.com/gatehouse-proxy/gatehouse/upstream"
 )
 
@@ -41,7 +41,7 @@ func target(t *testing.T, scheme string, h http.HandlerFunc) (string, TransportO
 		if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		tls, err := upstream.LoadTLS(&config.UpstreamTLS{CA: ca})
+		tls, err := transport.LoadTLS(transport.TLS{CAFile: ca})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -64,7 +64,7 @@ func target(t *testing.T, scheme string, h http.HandlerFunc) (string, TransportO
 // It returns the gateway's URL and the funnel's log.
 func gateway(t *testing.T, url string, o TransportOptions, h2c bool) (string, *syncBuffer) {
 	t.Helper()
-	pool, err := upstream.Build("api", &config.Upstream{Targets: []config.Target{{URL: url}}}, nil, upstream.Options{})
+	pool, err := upstream.Build("api", upstream.Spec{Targets: []upstream.TargetSpec{{URL: url}}}, nil, upstream.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +266,7 @@ func TestUpgradeToH2CRefused(t *testing.T) {
 func TestTLSFailureIsConnectPhase(t *testing.T) {
 	url, o := target(t, "https", func(http.ResponseWriter, *http.Request) { t.Error("request reached the target") })
 	o.TLS = nil // system roots: the test certificate is unknown
-	pool, _ := upstream.Build("api", &config.Upstream{Targets: []config.Target{{URL: url}}}, nil, upstream.Options{})
+	pool, _ := upstream.Build("api", upstream.Spec{Targets: []upstream.TargetSpec{{URL: url}}}, nil, upstream.Options{})
 	fwd := NewHTTPForwarder(o, nil)
 	defer fwd.Close()
 	out := httptest.NewRequest("GET", "/", nil).WithContext(context.Background())
@@ -365,7 +365,7 @@ func TestGRPCBrokenStream(t *testing.T) {
 // connection is served, and nothing panics.
 func TestFullDuplexUnreadBody(t *testing.T) {
 	url, o := target(t, "http", func(w http.ResponseWriter, r *http.Request) {})
-	pool, _ := upstream.Build("api", &config.Upstream{Targets: []config.Target{{URL: url}}}, nil, upstream.Options{})
+	pool, _ := upstream.Build("api", upstream.Spec{Targets: []upstream.TargetSpec{{URL: url}}}, nil, upstream.Options{})
 	fwd := NewHTTPForwarder(o, nil)
 	t.Cleanup(fwd.Close)
 	h := &Handler{Pool: pool, Forwarder: fwd, Forwarding: &Forwarding{RequestIDHeader: "X-Request-Id"}, Funnel: &funnel.Funnel{}}

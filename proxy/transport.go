@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-proxy/gatehouse/middleware/wrap"
+	"github.com/gatehouse-proxy/gatehouse/transport"
 	"github.com/gatehouse-proxy/gatehouse/upstream"
 )
 
@@ -43,7 +44,7 @@ type TransportOptions struct {
 	// roots and each target's host as SNI. It is data (file contents, not
 	// a *tls.Config), so options compare equal across reloads while the
 	// files are unchanged.
-	TLS *upstream.TLS
+	TLS *transport.TLS
 }
 
 // HTTPForwarder is the Forwarder built on net/http's Transport, with a
@@ -65,7 +66,7 @@ type HTTPForwarder struct {
 
 // NewHTTPForwarder returns a forwarder with its own connection pool.
 func NewHTTPForwarder(o TransportOptions, ups *Upgrades) *HTTPForwarder {
-	f := &HTTPForwarder{opts: o, scheme: upstream.RequestScheme(o.Scheme), Upgrades: ups}
+	f := &HTTPForwarder{opts: o, scheme: transport.RequestScheme(o.Scheme), Upgrades: ups}
 	if f.scheme == "" {
 		f.scheme = upstream.SchemeHTTP
 	}
@@ -99,7 +100,7 @@ func NewHTTPForwarder(o TransportOptions, ups *Upgrades) *HTTPForwarder {
 			PingTimeout:     15 * time.Second,
 		},
 	}
-	upstream.SetProtocols(t, o.Scheme, tc)
+	transport.SetProtocols(t, o.Scheme, tc)
 	f.transport = t
 	return f
 }

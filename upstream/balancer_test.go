@@ -4,7 +4,8 @@ import (
 	"testing"
 )
 
-var policies = []string{"round_robin", "least_conn", "p2c", "hash", "sticky"}
+// policies are the names of every policy, so each test covers them all.
+var policies = Balancers()
 
 // Every policy skips unavailable and tried targets and returns nil when
 // nothing is usable.

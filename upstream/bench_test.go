@@ -1,8 +1,10 @@
 package upstream
 
 import (
+	"fmt"
 	"net/netip"
 	"testing"
+	"time"
 )
 
 // BenchmarkPick measures each policy's Pick over 8 weighted targets: the
@@ -86,6 +88,38 @@ func BenchmarkPassive(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			p.FailStatus(502)
+		}
+	})
+}
+
+// BenchmarkPickEjected is Pick's slow path: one of 8 targets ejected (its
+// trial not yet due), and panic mode with 5 of 8 ejected.
+func BenchmarkPickEjected(b *testing.B) {
+	for _, n := range []int{1, 5} {
+		b.Run(fmt.Sprintf("%d_of_8", n), func(b *testing.B) {
+			p := policy(b, "round_robin", 5, 1, 1, 2, 3, 1, 1, 2)
+			for _, t := range p.Targets[:n] {
+				t.st.backoff.Store(int64(time.Hour))
+				t.st.ejected.Store(p.now().Add(time.Hour).UnixNano())
+			}
+			c := reqChoice(42)
+			b.ReportAllocs()
+			for b.Loop() {
+				c.n = 0
+				if p.Pick(c) == nil {
+					b.Fatal("nil")
+				}
+			}
+		})
+	}
+	b.Run("Failed", func(b *testing.B) {
+		p := policy(b, "round_robin", 1, 1)
+		p.maxFails, p.cooldown = 3, time.Second
+		t := p.Targets[0]
+		b.ReportAllocs()
+		for b.Loop() {
+			p.Failed(t)
+			p.Succeeded(t)
 		}
 	})
 }

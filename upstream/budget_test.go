@@ -5,8 +5,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/gatehouse-proxy/gatehouse/config"
 )
 
 func TestBudget(t *testing.T) {
@@ -111,7 +109,7 @@ func TestBudgetConcurrent(t *testing.T) {
 
 func TestPoolBudget(t *testing.T) {
 	clk := newFakeClock()
-	cfg := &config.Upstream{Targets: weighted(1), Retry: config.Retry{Budget: 0.5, MinPerSecond: 1}}
+	cfg := Spec{Targets: weighted(1), Retry: Retry{Budget: 0.5, MinPerSecond: 1}}
 	p := build(t, cfg, Options{Now: clk.Now})
 	for range 4 {
 		p.Request()

@@ -1,38 +1,33 @@
 package upstream
 
 import (
+	"net/http"
 	"strings"
 	"testing"
-
-	"github.com/gatehouse-proxy/gatehouse/config"
+	"time"
 )
 
+// Build fails only on what it cannot run; every other rule is config's
+// (gateway/names_test.go checks that config refuses what Build trusts).
 func TestBuildErrors(t *testing.T) {
 	ok := weighted(1)
 	tests := []struct {
 		name string
-		cfg  *config.Upstream
+		spec Spec
+		o    Options
 		want string
 	}{
-		{"nil config", nil, "no upstream config"},
-		{"no targets", &config.Upstream{}, "no targets"},
-		{"bad scheme", &config.Upstream{Targets: []config.Target{{URL: "ftp://a"}}}, "scheme"},
-		{"no scheme", &config.Upstream{Targets: []config.Target{{URL: "10.0.0.1:80"}}}, "targets[0]"},
-		{"no host", &config.Upstream{Targets: []config.Target{{URL: "http://"}}}, "no host"},
-		{"path", &config.Upstream{Targets: []config.Target{{URL: "http://a/api"}}}, "only scheme://host:port"},
-		{"query", &config.Upstream{Targets: []config.Target{{URL: "http://a?x=1"}}}, "only scheme://host:port"},
-		{"unparsable", &config.Upstream{Targets: []config.Target{{URL: "http://a b:%"}}}, "target URL"},
-		{"duplicate", &config.Upstream{Targets: []config.Target{{URL: "http://a:80"}, {URL: "http://A:80/"}}}, "listed twice"},
-		{"balance", &config.Upstream{Targets: ok, Balance: "random"}, `balance "random"`},
-		{"hash key", &config.Upstream{Targets: ok, Balance: "hash", HashKey: "query:x"}, "hash_key"},
-		{"empty header key", &config.Upstream{Targets: ok, Balance: "hash", HashKey: "header:"}, "hash_key"},
-		{"cookie name", &config.Upstream{Targets: ok, Balance: "sticky", Sticky: config.Sticky{Cookie: "a b"}}, "cookie"},
-		{"expect status", &config.Upstream{Targets: ok, Health: config.Health{Active: &config.ActiveHealth{ExpectStatus: "2xx"}}}, "expect_status"},
+		{"no targets", Spec{}, Options{}, "no targets"},
+		{"bad scheme", Spec{Targets: urls("ftp://a")}, Options{}, "scheme must be one of http, https, h2c"},
+		{"no scheme", Spec{Targets: urls("10.0.0.1:80")}, Options{}, "targets[0]"},
+		{"unparsable", Spec{Targets: urls("http://a b:%")}, Options{}, "target URL"},
+		{"balance", Spec{Targets: ok, Balance: 99}, Options{}, "balance unknown(99): not one of round_robin, least_conn, p2c, hash, sticky"},
+		{"active without a client", Spec{Targets: ok, Active: &Active{Interval: time.Second}}, Options{}, "no probe client"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := NewStore()
-			_, err := Build("web", tt.cfg, s, Options{})
+			_, err := Build("web", tt.spec, s, tt.o)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want one mentioning %q", err, tt.want)
 			}
@@ -43,21 +38,27 @@ func TestBuildErrors(t *testing.T) {
 	}
 }
 
-func TestBuildDefaults(t *testing.T) {
+// Build takes the Spec as given: it fills in no defaults of its own, only
+// clamps what would not run (attempts, a zero weight).
+func TestBuildTakesSpec(t *testing.T) {
 	tests := []struct {
 		attempts, want int
-	}{{0, 3}, {-1, 3}, {1, 1}, {5, 5}, {MaxAttempts + 5, MaxAttempts}}
+	}{{0, 1}, {-1, 1}, {1, 1}, {5, 5}, {MaxAttempts + 5, MaxAttempts}}
 	for _, tt := range tests {
-		p := build(t, &config.Upstream{Targets: weighted(1), Retry: config.Retry{Attempts: tt.attempts}}, Options{})
+		p := build(t, Spec{Targets: weighted(1), Retry: Retry{Attempts: tt.attempts}}, Options{})
 		if p.Attempts != tt.want {
 			t.Errorf("attempts %d: got %d, want %d", tt.attempts, p.Attempts, tt.want)
 		}
 	}
 
-	cfg := &config.Upstream{Targets: []config.Target{
-		{URL: "http://a"}, {URL: "http://b"}, {URL: "http://[::1]:81/", Weight: 7},
-	}, Health: config.Health{Active: &config.ActiveHealth{Path: "healthz"}}}
-	p := build(t, cfg, Options{})
+	expect := func(c int) bool { return c == 204 }
+	spec := Spec{
+		Targets: []TargetSpec{{URL: "http://a"}, {URL: "http://b"}, {URL: "http://[::1]:81/", Weight: 7}},
+		Active: &Active{Path: "/healthz", Host: "h", Interval: 3 * time.Second, Timeout: time.Second,
+			ExpectStatus: expect, HealthyThreshold: 4, UnhealthyThreshold: 5},
+		Passive: Passive{MaxFails: 2, Cooldown: time.Minute, FailStatus: []int{502}},
+	}
+	p := build(t, spec, Options{})
 	want := []struct {
 		url, addr, probe string
 		weight           int
@@ -68,7 +69,7 @@ func TestBuildDefaults(t *testing.T) {
 	}
 	for i, w := range want {
 		tg := p.Targets[i]
-		if tg.URL.String() != w.url || tg.Addr != w.addr || tg.Weight != w.weight || tg.Name != cfg.Targets[i].URL {
+		if tg.URL.String() != w.url || tg.Addr != w.addr || tg.Weight != w.weight || tg.Name != spec.Targets[i].URL {
 			t.Errorf("target %d = %s %s %d %s", i, tg.URL, tg.Addr, tg.Weight, tg.Name)
 		}
 		if got := p.active.urls[i]; got != w.probe {
@@ -76,14 +77,33 @@ func TestBuildDefaults(t *testing.T) {
 		}
 	}
 	a := p.active
-	if a.interval != defaultInterval || a.timeout != defaultTimeout || a.healthy != 2 || a.unhealthy != 3 ||
-		!a.expect.has(200) || !a.expect.has(399) || a.expect.has(400) {
-		t.Errorf("active defaults not applied: %+v", a)
+	if a.host != "h" || a.interval != 3*time.Second || a.timeout != time.Second || a.healthy != 4 || a.unhealthy != 5 ||
+		!a.expect(204) || a.expect(200) {
+		t.Errorf("active settings not taken: %+v", a)
 	}
-	if p.cooldown != defaultCooldown || p.maxFails != 0 {
+	if p.cooldown != time.Minute || p.maxFails != 2 || !p.FailStatus(502) || p.FailStatus(503) {
 		t.Errorf("passive: cooldown %v, max fails %d", p.cooldown, p.maxFails)
 	}
 	if s := p.Balancer.(*roundRobin); s == nil {
-		t.Error("default policy is not round robin")
+		t.Error("the zero Balance is not round robin")
+	}
+	if p.client == nil || p.client.CheckRedirect == nil {
+		t.Error("probes would follow redirects")
+	}
+}
+
+// The pool probes with a copy of the caller's client that never follows
+// redirects, and leaves the caller's client as it was.
+func TestBuildProbeClient(t *testing.T) {
+	c := &http.Client{Timeout: time.Minute}
+	p := build(t, Spec{Targets: weighted(1), Active: &Active{Interval: time.Second}}, Options{Client: c})
+	if c.CheckRedirect != nil {
+		t.Error("Build changed the caller's client")
+	}
+	if p.client == c || p.client.Timeout != time.Minute {
+		t.Error("the probe client is not a copy of the caller's")
+	}
+	if err := p.client.CheckRedirect(nil, nil); err != http.ErrUseLastResponse {
+		t.Errorf("CheckRedirect = %v, want ErrUseLastResponse", err)
 	}
 }

@@ -1,6 +1,9 @@
 package upstream
 
-import "math"
+import (
+	"math"
+	"net/http"
+)
 
 // hashBalancer is consistent hashing by weighted rendezvous (highest random
 // weight) hashing: each target scores the request's key as
@@ -13,11 +16,14 @@ import "math"
 // instances agree. Stateless; safe for concurrent use.
 type hashBalancer struct {
 	targets []*Target
-	key     hashKey
-	equal   bool // all weights equal: compare raw hashes, skip the log
+	key     HashKey // a header name in canonical form
+	equal   bool    // all weights equal: compare raw hashes, skip the log
 }
 
-func newHash(targets []*Target, key hashKey) *hashBalancer {
+func newHash(targets []*Target, key HashKey) *hashBalancer {
+	if key.Kind == KeyHeader {
+		key.Name = http.CanonicalHeaderKey(key.Name)
+	}
 	equal := true
 	for _, t := range targets {
 		equal = equal && t.Weight == targets[0].Weight

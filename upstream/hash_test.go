@@ -2,19 +2,24 @@ package upstream
 
 import (
 	"fmt"
+	"strings"
 	"testing"
-
-	"github.com/gatehouse-proxy/gatehouse/config"
 )
 
-// hashPool builds a hash pool over these hosts (equal weights).
+// hashPool builds a hash pool over these hosts (equal weights), hashing
+// key written as in configuration ("" is the client IP).
 func hashPool(tb testing.TB, key string, hosts ...string) *Pool {
 	tb.Helper()
-	var ts []config.Target
+	var ts []TargetSpec
 	for _, h := range hosts {
-		ts = append(ts, config.Target{URL: "http://" + h})
+		ts = append(ts, TargetSpec{URL: "http://" + h})
 	}
-	return build(tb, &config.Upstream{Balance: "hash", HashKey: key, Targets: ts}, Options{})
+	kind, name, _ := strings.Cut(key, ":")
+	k, ok := KeyKindByName(kind)
+	if !ok && key != "" {
+		tb.Fatalf("hash key %q", key)
+	}
+	return build(tb, Spec{Balance: BalanceHash, HashKey: HashKey{Kind: k, Name: name}, Targets: ts}, Options{})
 }
 
 func TestHashSameKeySameTarget(t *testing.T) {
@@ -36,7 +41,7 @@ func TestHashDistribution(t *testing.T) {
 			t.Errorf("%s: %v", h, err)
 		}
 	}
-	w := build(t, &config.Upstream{Balance: "hash", Targets: weighted(3, 1)}, Options{})
+	w := build(t, Spec{Balance: BalanceHash, Targets: weighted(3, 1)}, Options{})
 	got = counts(w, 10000, ipChoice)
 	if err := within(got["a"], 7500, 0.05); err != nil {
 		t.Errorf("weight 3 of 4: %v", err)

@@ -2,111 +2,56 @@ package upstream
 
 import (
 	"context"
-	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
-
-	"github.com/gatehouse-proxy/gatehouse/config"
 )
 
-// activeCheck is the compiled health.active block.
+// activeCheck is the compiled Spec.Active.
 type activeCheck struct {
 	urls      []string // probe URL per target, by Target.idx
 	host      string   // Host header; "" = the target's
 	interval  time.Duration
 	timeout   time.Duration
-	expect    statusSet
-	healthy   int // consecutive successes that bring a target back
-	unhealthy int // consecutive failures that take it down
+	expect    func(int) bool // nil = every status passes
+	healthy   int            // consecutive successes that bring a target back
+	unhealthy int            // consecutive failures that take it down
 }
 
-// buildHealth compiles the passive and active settings of cfg into p.
-// Probes use the pool's protocol and TLS settings, so a target is judged
-// over the same kind of connection that carries its traffic.
-func (p *Pool) buildHealth(cfg *config.Upstream, client *http.Client) error {
-	p.buildPassive(&cfg.Health.Passive)
-	a := cfg.Health.Active
+// buildActive compiles a into p, probing with a copy of client that never
+// follows redirects (a 3xx is judged by ExpectStatus like any other
+// answer). Probe URLs keep the target's scheme: client is built for it.
+func (p *Pool) buildActive(a *Active, client *http.Client) error {
 	if a == nil {
 		return nil
 	}
+	if client == nil {
+		return errors.New("health.active: no probe client (Options.Client)")
+	}
+	c := *client
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	p.client = &c
 	ac := &activeCheck{
 		host:      a.Host,
-		interval:  orDefault(a.Interval.D(), defaultInterval),
-		timeout:   orDefault(a.Timeout.D(), defaultTimeout),
-		healthy:   orDefault(a.HealthyThreshold, defaultHealthy),
-		unhealthy: orDefault(a.UnhealthyThreshold, defaultUnhealthy),
-	}
-	var err error
-	if ac.expect, err = parseStatusSet(orDefault(a.ExpectStatus, defaultExpect)); err != nil {
-		return fmt.Errorf("health.active.expect_status: %w", err)
-	}
-	path := orDefault(a.Path, "/")
-	if !strings.HasPrefix(path, "/") {
-		path = "/" + path
+		interval:  a.Interval,
+		timeout:   a.Timeout,
+		expect:    a.ExpectStatus,
+		healthy:   a.HealthyThreshold,
+		unhealthy: a.UnhealthyThreshold,
 	}
 	for _, t := range p.Targets {
-		u := RequestScheme(t.URL.Scheme) + "://" + t.URL.Host + path
-		if _, err := url.Parse(u); err != nil {
-			return fmt.Errorf("health.active.path: %w", err)
-		}
-		ac.urls = append(ac.urls, u)
+		ac.urls = append(ac.urls, t.URL.Scheme+"://"+t.URL.Host+a.Path)
 	}
 	p.active = ac
-	p.client = client
-	if p.client == nil {
-		var tc *tls.Config
-		if p.Scheme == SchemeHTTPS {
-			t, err := LoadTLS(&cfg.TLS)
-			if err != nil {
-				return err
-			}
-			if tc, err = t.ClientConfig(); err != nil {
-				return err
-			}
-		}
-		p.client, p.ownsConn = probeClient(ac.timeout, p.Scheme, tc), true
-	}
 	return nil
 }
 
-// orDefault returns v, or def when v is the zero value or negative.
-func orDefault[T int | time.Duration | string](v, def T) T {
-	var zero T
-	if v == zero || v < zero {
-		return def
-	}
-	return v
-}
-
-// probeClient is a client of its own for probes, so they neither share
-// connection limits with proxied traffic nor follow redirects (a 3xx is
-// judged by expect_status like any other answer). It speaks scheme's
-// protocol, with tc for https.
-func probeClient(timeout time.Duration, scheme string, tc *tls.Config) *http.Client {
-	tr := &http.Transport{
-		Proxy:               nil,
-		DialContext:         (&net.Dialer{Timeout: timeout}).DialContext,
-		MaxIdleConnsPerHost: 1,
-		IdleConnTimeout:     90 * time.Second,
-		DisableCompression:  true,
-	}
-	SetProtocols(tr, scheme, tc)
-	return &http.Client{
-		Transport: tr,
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		},
-	}
-}
-
 // Start runs active health checks, if configured: one goroutine per target
-// probes it at once and then every interval, until ctx is done. Start
-// returns immediately; calls after the first do nothing.
+// probes it at once and then every interval, until ctx is done; then the
+// probe client's idle connections are closed. Start returns immediately;
+// calls after the first do nothing.
 func (p *Pool) Start(ctx context.Context) {
 	if p.active == nil || !p.started.CompareAndSwap(false, true) {
 		return
@@ -117,13 +62,16 @@ func (p *Pool) Start(ctx context.Context) {
 	}
 }
 
+// Wait blocks until the checkers Start began have stopped and closed
+// their connections, which they do once its ctx is done. Without Start it
+// returns at once. A component's Close can call it after cancelling.
+func (p *Pool) Wait() { p.wg.Wait() }
+
 // probeLoop probes t until ctx is done, tracking consecutive results.
 func (p *Pool) probeLoop(ctx context.Context, t *Target) {
 	defer p.wg.Done()
-	if p.ownsConn {
-		defer p.client.CloseIdleConnections()
-	}
-	tick := time.NewTicker(p.active.interval)
+	defer p.client.CloseIdleConnections()
+	tick := time.NewTicker(max(p.active.interval, time.Millisecond))
 	defer tick.Stop()
 	var run streak
 	for {
@@ -144,7 +92,8 @@ func (p *Pool) probeLoop(ctx context.Context, t *Target) {
 type streak struct{ ok, bad int }
 
 // record applies one probe result (reason "" = healthy) and flips t's
-// activeDown at the thresholds, logging each transition once.
+// activeDown at the thresholds, logging and notifying each transition
+// once.
 func (p *Pool) record(t *Target, run *streak, reason string) {
 	a, st := p.active, t.st
 	if reason == "" {
@@ -152,6 +101,7 @@ func (p *Pool) record(t *Target, run *streak, reason string) {
 		if run.ok >= a.healthy && st.activeDown.CompareAndSwap(true, false) {
 			p.log.Info("upstream target healthy",
 				"pool", p.Name, "target", t.Name, "check", "active", "successes", run.ok)
+			p.notify(t, true, "active", "")
 		}
 		return
 	}
@@ -160,6 +110,7 @@ func (p *Pool) record(t *Target, run *streak, reason string) {
 		p.log.Warn("upstream target down",
 			"pool", p.Name, "target", t.Name, "check", "active",
 			"reason", reason, "failures", run.bad)
+		p.notify(t, false, "active", reason)
 	}
 }
 
@@ -182,7 +133,7 @@ func (p *Pool) probe(ctx context.Context, t *Target) string {
 	// Drain a little so the connection can be reused.
 	_, _ = io.CopyN(io.Discard, resp.Body, 64<<10)
 	resp.Body.Close()
-	if !p.active.expect.has(resp.StatusCode) {
+	if p.active.expect != nil && !p.active.expect(resp.StatusCode) {
 		return fmt.Sprintf("status %d", resp.StatusCode)
 	}
 	return ""

@@ -10,8 +10,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/gatehouse-proxy/gatehouse/config"
 )
 
 // backend is a real HTTP server whose health answer tests can flip.
@@ -52,26 +50,25 @@ func (b *backend) seen() (host, path string) {
 	return b.host, b.path
 }
 
+// okStatus is the expect_status config defaults to, 200-399.
+func okStatus(c int) bool { return c >= 200 && c <= 399 }
+
 // fast is an active check that decides within milliseconds.
-func fast() *config.ActiveHealth {
-	return &config.ActiveHealth{
-		Path: "/health", Interval: config.Duration(5 * time.Millisecond),
-		Timeout: config.Duration(time.Second), HealthyThreshold: 2, UnhealthyThreshold: 2,
+func fast() *Active {
+	return &Active{
+		Path: "/health", Interval: 5 * time.Millisecond, Timeout: time.Second,
+		ExpectStatus: okStatus, HealthyThreshold: 2, UnhealthyThreshold: 2,
 	}
 }
 
-// startActive builds a pool over urls with check a, starts it, and stops
-// it (waiting for the checkers) at the end of the test.
-func startActive(t *testing.T, a *config.ActiveHealth, logs *logBuffer, urls ...string) *Pool {
+// startActive builds a pool over these target URLs with check a, starts
+// it, and stops it (waiting for the checkers) at the end of the test.
+func startActive(t *testing.T, a *Active, logs *logBuffer, targets ...string) *Pool {
 	t.Helper()
-	cfg := &config.Upstream{Health: config.Health{Active: a}}
-	for _, u := range urls {
-		cfg.Targets = append(cfg.Targets, config.Target{URL: u})
-	}
-	p := build(t, cfg, Options{Logger: logs.logger()})
+	p := build(t, Spec{Targets: urls(targets...), Active: a}, Options{Logger: logs.logger()})
 	ctx, cancel := context.WithCancel(context.Background())
 	p.Start(ctx)
-	t.Cleanup(func() { cancel(); p.wg.Wait() })
+	t.Cleanup(func() { cancel(); p.Wait() })
 	return p
 }
 
@@ -117,17 +114,20 @@ func TestActiveFailures(t *testing.T) {
 	closed.Close()
 	unexpected := newBackend(t)
 	unexpected.status.Store(301)
+	only200 := func(c int) bool { return c == 200 }
 	tests := []struct {
-		name, url, expect, reason string
+		name, url string
+		expect    func(int) bool
+		reason    string
 	}{
-		{"timeout", slow.URL, "", "deadline exceeded"},
-		{"refused", closed.URL, "", "connection refused"},
-		{"redirect not followed, not expected", unexpected.URL, "200", "status 301"},
+		{"timeout", slow.URL, okStatus, "deadline exceeded"},
+		{"refused", closed.URL, nil, "connection refused"},
+		{"redirect not followed, not expected", unexpected.URL, only200, "status 301"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a := fast()
-			a.Timeout = config.Duration(20 * time.Millisecond)
+			a.Timeout = 20 * time.Millisecond
 			a.ExpectStatus = tt.expect
 			logs := &logBuffer{}
 			p := startActive(t, a, logs, tt.url)
@@ -144,7 +144,7 @@ func TestActiveFirstProbeAndHost(t *testing.T) {
 	b := newBackend(t)
 	b.status.Store(503)
 	a := fast()
-	a.Interval = config.Duration(time.Hour)
+	a.Interval = time.Hour
 	a.UnhealthyThreshold = 1
 	a.Host = "health.internal"
 	a.Path = "/ready?full=1"
@@ -157,9 +157,9 @@ func TestActiveFirstProbeAndHost(t *testing.T) {
 
 // Thresholds count consecutive results only.
 func TestActiveThresholds(t *testing.T) {
-	p := build(t, &config.Upstream{Targets: weighted(1), Health: config.Health{Active: &config.ActiveHealth{
-		HealthyThreshold: 2, UnhealthyThreshold: 3,
-	}}}, Options{})
+	p := build(t, Spec{Targets: weighted(1), Active: &Active{
+		Interval: time.Second, HealthyThreshold: 2, UnhealthyThreshold: 3,
+	}}, Options{})
 	tg := p.Targets[0]
 	var run streak
 	// results: x = failed probe, o = passed; want: d = down after it, u = up.
@@ -179,7 +179,7 @@ func TestActiveThresholds(t *testing.T) {
 // Checkers stop when the context is done, leaving no goroutines behind.
 func TestActiveStopsNoLeak(t *testing.T) {
 	b := newBackend(t)
-	cfg := &config.Upstream{Targets: []config.Target{{URL: b.URL}, {URL: "http://127.0.0.1:1"}}, Health: config.Health{Active: fast()}}
+	cfg := Spec{Targets: urls(b.URL, "http://127.0.0.1:1"), Active: fast()}
 	before := runtime.NumGoroutine()
 	p := build(t, cfg, Options{})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -188,7 +188,7 @@ func TestActiveStopsNoLeak(t *testing.T) {
 	eventually(t, "probes", func() bool { return b.probes.Load() >= 4 })
 	cancel()
 	done := make(chan struct{})
-	go func() { p.wg.Wait(); close(done) }()
+	go func() { p.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):
@@ -201,5 +201,20 @@ func TestActiveStopsNoLeak(t *testing.T) {
 	q.Start(context.Background())
 	if q.started.Load() {
 		t.Error("Start without active checks started")
+	}
+}
+
+// Without ExpectStatus every answer passes: only a probe that gets none
+// fails.
+func TestActiveAnyStatus(t *testing.T) {
+	b := newBackend(t)
+	b.status.Store(500)
+	a := fast()
+	a.ExpectStatus = nil
+	a.UnhealthyThreshold = 1
+	p := startActive(t, a, &logBuffer{}, b.URL)
+	eventually(t, "probes", func() bool { return b.probes.Load() >= 3 })
+	if !p.Targets[0].Available() {
+		t.Error("a target answering 500 is down without an expect_status")
 	}
 }

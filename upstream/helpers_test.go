@@ -10,8 +10,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/gatehouse-proxy/gatehouse/config"
 )
 
 // fakeClock is a settable clock for deterministic tests.
@@ -40,28 +38,46 @@ func (c *fakeClock) Add(d time.Duration) {
 const letters = "abcdefghijklmnopqrstuvwxyz"
 
 // weighted returns targets http://a, http://b, ... with these weights.
-func weighted(ws ...int) []config.Target {
-	ts := make([]config.Target, len(ws))
+func weighted(ws ...int) []TargetSpec {
+	ts := make([]TargetSpec, len(ws))
 	for i, w := range ws {
-		ts[i] = config.Target{URL: "http://" + letters[i:i+1], Weight: w}
+		ts[i] = TargetSpec{URL: "http://" + letters[i:i+1], Weight: w}
 	}
 	return ts
 }
 
-// build builds a pool named "web" or fails the test.
-func build(tb testing.TB, cfg *config.Upstream, o Options) *Pool {
+// urls returns targets of weight 1 with these URLs.
+func urls(us ...string) []TargetSpec {
+	ts := make([]TargetSpec, len(us))
+	for i, u := range us {
+		ts[i] = TargetSpec{URL: u}
+	}
+	return ts
+}
+
+// build builds a pool named "web" or fails the test. Active checks get a
+// plain client unless o has one.
+func build(tb testing.TB, s Spec, o Options) *Pool {
 	tb.Helper()
-	p, err := Build("web", cfg, nil, o)
+	if s.Active != nil && o.Client == nil {
+		o.Client = &http.Client{}
+	}
+	p, err := Build("web", s, nil, o)
 	if err != nil {
 		tb.Fatalf("Build: %v", err)
 	}
 	return p
 }
 
-// policy builds a pool of targets with these weights and balance policy.
+// policy builds a pool of targets with these weights and the balance
+// policy of this name.
 func policy(tb testing.TB, balance string, ws ...int) *Pool {
 	tb.Helper()
-	return build(tb, &config.Upstream{Balance: balance, Targets: weighted(ws...)}, Options{})
+	b, ok := BalanceByName(balance)
+	if !ok {
+		tb.Fatalf("no policy %q", balance)
+	}
+	return build(tb, Spec{Balance: b, Targets: weighted(ws...), Sticky: StickyCookie{Name: "gh_sticky"}}, Options{})
 }
 
 // name is the letter of a target, "-" for nil.

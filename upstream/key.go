@@ -57,46 +57,18 @@ func targetID(pool, canonURL string) string {
 	return fmt.Sprintf("%016x", mix64(h))
 }
 
-// keyKind says where the hash balancer finds its key.
-type keyKind uint8
-
-const (
-	keyClientIP keyKind = iota
-	keyHeader
-	keyCookie
-)
-
-// hashKey is a parsed hash_key: client_ip, header:Name or cookie:Name.
-type hashKey struct {
-	kind keyKind
-	name string // canonical header name, or cookie name
-}
-
-// parseHashKey parses cfg.HashKey; "" means client_ip.
-func parseHashKey(s string) (hashKey, error) {
-	switch {
-	case s == "" || s == "client_ip":
-		return hashKey{kind: keyClientIP}, nil
-	case strings.HasPrefix(s, "header:") && len(s) > len("header:"):
-		return hashKey{kind: keyHeader, name: http.CanonicalHeaderKey(s[len("header:"):])}, nil
-	case strings.HasPrefix(s, "cookie:") && len(s) > len("cookie:"):
-		return hashKey{kind: keyCookie, name: s[len("cookie:"):]}, nil
-	}
-	return hashKey{}, fmt.Errorf("hash_key %q: want client_ip, header:Name or cookie:Name", s)
-}
-
 // sum hashes the request's key without allocating. A missing or empty
 // header or cookie, or a Choice without a request, falls back to the
-// client IP.
-func (k hashKey) sum(c *Choice) uint64 {
+// client IP. A header Name must be in canonical form (newHash puts it so).
+func (k HashKey) sum(c *Choice) uint64 {
 	if c.Req != nil {
-		switch k.kind {
-		case keyHeader:
-			if v := c.Req.Header[k.name]; len(v) > 0 && v[0] != "" {
+		switch k.Kind {
+		case KeyHeader:
+			if v := c.Req.Header[k.Name]; len(v) > 0 && v[0] != "" {
 				return mix64(fnvString(fnvOffset, v[0]))
 			}
-		case keyCookie:
-			if v, ok := cookieValue(c.Req.Header, k.name); ok && v != "" {
+		case KeyCookie:
+			if v, ok := cookieValue(c.Req.Header, k.Name); ok && v != "" {
 				return mix64(fnvString(fnvOffset, v))
 			}
 		}

@@ -2,8 +2,6 @@ package upstream
 
 import (
 	"testing"
-
-	"github.com/gatehouse-proxy/gatehouse/config"
 )
 
 // script returns a Rand that replays values (each taken modulo n).
@@ -37,7 +35,7 @@ func TestP2C(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := &config.Upstream{Balance: "p2c", Targets: weighted(1, 1, 1, 1)}
+			cfg := Spec{Balance: BalanceP2C, Targets: weighted(1, 1, 1, 1)}
 			p := build(t, cfg, Options{Rand: script(tt.rand...)})
 			for i, n := range []int{5, 1, 0, 1} {
 				for range n {
@@ -53,7 +51,7 @@ func TestP2C(t *testing.T) {
 }
 
 func TestP2CWeights(t *testing.T) {
-	cfg := &config.Upstream{Balance: "p2c", Targets: weighted(4, 1)}
+	cfg := Spec{Balance: BalanceP2C, Targets: weighted(4, 1)}
 	p := build(t, cfg, Options{Rand: script(0, 0)})
 	for range 3 {
 		p.Targets[0].Begin() // 3/4 < 1/1

@@ -6,8 +6,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/gatehouse-proxy/gatehouse/config"
 )
 
 // Pool is a compiled upstream: its targets, the policy that picks one per
@@ -28,30 +26,28 @@ type Pool struct {
 	Targets []*Target
 	// Scheme is the targets' scheme: SchemeHTTP, SchemeHTTPS or SchemeH2C.
 	Scheme string
-	// Balancer is the policy chosen by cfg.Balance.
+	// Balancer is the policy chosen by Spec.Balance.
 	Balancer Balancer
 	// Attempts is the most tries per request, the first included,
 	// 1..MaxAttempts.
 	Attempts int
-	// Config is the upstream's configuration, read-only, for the
-	// forwarder's transport settings (timeouts, connection limits).
-	Config *config.Upstream
 
 	now      clock
 	log      *slog.Logger
+	observe  func(HealthEvent) // nil = nobody listens
 	budget   *budget
 	maxFails int32         // passive: consecutive failures that eject; 0 = off
-	cooldown time.Duration // passive: how long an ejection lasts
+	cooldown time.Duration // passive: the longest backoff between trials
 	failCode statusSet     // passive: response statuses that are failures
 	active   *activeCheck  // nil = no active checks
 	client   *http.Client  // for active checks
-	ownsConn bool          // client is ours: close its idle connections at stop
 	started  atomic.Bool
-	wg       sync.WaitGroup // active checkers; tests wait on it
+	panicked atomic.Bool    // the last triage found panic mode (for logs)
+	wg       sync.WaitGroup // active checkers (Wait)
 }
 
-// Options are what Build needs besides the configuration. The zero value
-// is ready to use.
+// Options are what Build needs besides the Spec. The zero value is ready
+// to use for a pool without active checks.
 type Options struct {
 	// Now returns the current time. Nil means time.Now.
 	Now func() time.Time
@@ -59,18 +55,35 @@ type Options struct {
 	// concurrent use. Nil means math/rand/v2's IntN.
 	Rand func(n int) int
 	// Logger receives health transitions: a target going down or coming
-	// back. Nil discards them.
+	// back, a pool entering or leaving panic mode. Nil discards them.
 	Logger *slog.Logger
-	// Client sends active health probes. Nil means a dedicated client
-	// with keep-alives that does not follow redirects.
+	// Observer is told of every health transition of a target, after it
+	// is logged; nil means nobody is. It is called synchronously on the
+	// goroutine that saw the transition (a request's or a checker's), so
+	// it must be quick, must not block and must be safe for concurrent
+	// use.
+	Observer func(HealthEvent)
+	// Client sends active health probes, to URLs of the target's own
+	// scheme (h2c://host:port/path for h2c targets), so it must speak
+	// the pool's protocol with its TLS settings (package transport's
+	// ProbeClient does). Redirects are never followed: the pool judges
+	// a 3xx like any other answer. Required when Spec.Active is set; the
+	// pool closes the client's idle connections when its checkers stop.
 	Client *http.Client
 }
 
-// Pick asks the balancer for a usable target and marks it tried in c, so
-// a retry with the same Choice goes elsewhere. It returns nil when no
-// target is usable; the proxy then answers 503.
+// Pick returns the target for one attempt and marks it tried in c, so a
+// retry with the same Choice goes elsewhere. An ejected target whose
+// backoff is over gets its trial request first; otherwise the balancer
+// chooses, and in panic mode (fewer than half of the targets not marked
+// down by active checks are in service) it chooses among ejected targets
+// too (see triage.go). Pick returns nil when no target is usable; the
+// proxy then answers 503.
 func (p *Pool) Pick(c *Choice) *Target {
-	t := p.Balancer.Pick(c)
+	t := p.triage(c)
+	if t == nil {
+		t = p.Balancer.Pick(c)
+	}
 	if t != nil {
 		c.Mark(t)
 	}

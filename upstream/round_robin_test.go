@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-
-	"github.com/gatehouse-proxy/gatehouse/config"
 )
 
 func TestRoundRobinSequence(t *testing.T) {
@@ -60,11 +58,11 @@ func TestRoundRobinProportionalWhenDown(t *testing.T) {
 }
 
 func TestSmoothScheduleBounded(t *testing.T) {
-	var ts []config.Target
+	var ts []TargetSpec
 	for i := range 100 {
-		ts = append(ts, config.Target{URL: fmt.Sprintf("http://t%d", i), Weight: 1000 - i})
+		ts = append(ts, TargetSpec{URL: fmt.Sprintf("http://t%d", i), Weight: 1000 - i})
 	}
-	p := build(t, &config.Upstream{Targets: ts}, Options{})
+	p := build(t, Spec{Targets: ts}, Options{})
 	rr := p.Balancer.(*roundRobin)
 	if n := len(rr.sched); n > maxSchedule+len(ts) {
 		t.Errorf("schedule has %d slots, want at most %d", n, maxSchedule+len(ts))

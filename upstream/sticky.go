@@ -18,15 +18,15 @@ type sticky struct {
 }
 
 // newSticky precomputes each target's Set-Cookie value.
-func newSticky(targets []*Target, cookie string, maxAge time.Duration, secure bool) *sticky {
-	b := &sticky{rr: newRoundRobin(targets), cookie: cookie, set: make([]string, len(targets))}
+func newSticky(targets []*Target, c StickyCookie) *sticky {
+	b := &sticky{rr: newRoundRobin(targets), cookie: c.Name, set: make([]string, len(targets))}
 	for i, t := range targets {
-		v := cookie + "=" + t.ID + "; Path=/"
-		if maxAge > 0 {
-			v += "; Max-Age=" + strconv.FormatInt(int64(max(maxAge/time.Second, 1)), 10)
+		v := c.Name + "=" + t.ID + "; Path=/"
+		if c.MaxAge > 0 {
+			v += "; Max-Age=" + strconv.FormatInt(int64(max(c.MaxAge/time.Second, 1)), 10)
 		}
 		v += "; HttpOnly; SameSite=Lax"
-		if secure {
+		if c.Secure {
 			v += "; Secure"
 		}
 		b.set[i] = v

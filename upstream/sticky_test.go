@@ -6,20 +6,18 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/gatehouse-proxy/gatehouse/config"
 )
 
-func stickyPool(tb testing.TB, s config.Sticky) *Pool {
+func stickyPool(tb testing.TB, s StickyCookie) *Pool {
 	tb.Helper()
-	cfg := &config.Upstream{Balance: "sticky", Sticky: s, Targets: []config.Target{
-		{URL: "http://10.0.0.1:8080"}, {URL: "http://10.0.0.2:8080"}, {URL: "http://10.0.0.3:8080"},
-	}}
+	cfg := Spec{Balance: BalanceSticky, Sticky: s, Targets: urls(
+		"http://10.0.0.1:8080", "http://10.0.0.2:8080", "http://10.0.0.3:8080",
+	)}
 	return build(tb, cfg, Options{})
 }
 
 func TestSticky(t *testing.T) {
-	p := stickyPool(t, config.Sticky{Cookie: "sid"})
+	p := stickyPool(t, StickyCookie{Name: "sid"})
 	b, c := p.Targets[1], p.Targets[2]
 	tests := []struct {
 		name   string
@@ -69,7 +67,7 @@ func TestSticky(t *testing.T) {
 
 // A retry after the sticky target failed moves the session.
 func TestStickyRetryRestamps(t *testing.T) {
-	p := stickyPool(t, config.Sticky{})
+	p := stickyPool(t, StickyCookie{Name: "gh_sticky"})
 	b := p.Targets[1]
 	ch := reqChoice(1, "Cookie", "gh_sticky="+b.ID)
 	if got := p.Pick(ch); got != b {
@@ -87,7 +85,7 @@ func TestStickyRetryRestamps(t *testing.T) {
 }
 
 func TestStickyCookieAttributes(t *testing.T) {
-	p := stickyPool(t, config.Sticky{Cookie: "s", MaxAge: config.Duration(time.Hour), Secure: true})
+	p := stickyPool(t, StickyCookie{Name: "s", MaxAge: time.Hour, Secure: true})
 	h := http.Header{}
 	tg := p.Pick(reqChoice(1))
 	p.Stamp(h, reqChoice(1), tg)
@@ -106,8 +104,8 @@ func TestStickyCookieAttributes(t *testing.T) {
 
 // IDs are short opaque hex, stable, and differ per pool and target.
 func TestTargetIDs(t *testing.T) {
-	p := stickyPool(t, config.Sticky{})
-	q := stickyPool(t, config.Sticky{})
+	p := stickyPool(t, StickyCookie{Name: "gh_sticky"})
+	q := stickyPool(t, StickyCookie{Name: "gh_sticky"})
 	hex := regexp.MustCompile(`^[0-9a-f]{16}$`)
 	seen := map[string]bool{}
 	for i, tg := range p.Targets {

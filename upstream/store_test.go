@@ -1,22 +1,18 @@
 package upstream
 
 import (
+	"net/http"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/gatehouse-proxy/gatehouse/config"
 )
 
 func TestStoreKeepsStateAcrossBuilds(t *testing.T) {
 	s := NewStore()
 	clk := newFakeClock()
-	o := Options{Now: clk.Now}
-	passive := config.Health{
-		Active:  &config.ActiveHealth{},
-		Passive: config.PassiveHealth{MaxFails: 1, Cooldown: config.Duration(time.Minute)},
-	}
-	old, err := Build("web", &config.Upstream{Targets: weighted(1, 1), Health: passive}, s, o)
+	o := Options{Now: clk.Now, Client: &http.Client{}}
+	active, passive := &Active{Interval: time.Second}, Passive{MaxFails: 1, Cooldown: time.Minute}
+	old, err := Build("web", Spec{Targets: weighted(1, 1), Active: active, Passive: passive}, s, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +22,7 @@ func TestStoreKeepsStateAcrossBuilds(t *testing.T) {
 	a.st.activeDown.Store(true)
 
 	// Reload: a unchanged (written differently), b removed, c added.
-	cfg := &config.Upstream{Targets: []config.Target{{URL: "http://A/"}, {URL: "http://c"}}, Health: passive}
+	cfg := Spec{Targets: urls("http://A/", "http://c"), Active: active, Passive: passive}
 	p, err := Build("web", cfg, s, o)
 	if err != nil {
 		t.Fatal(err)
@@ -38,7 +34,7 @@ func TestStoreKeepsStateAcrossBuilds(t *testing.T) {
 	if !nc.Available() || nc.Inflight() != 0 {
 		t.Error("new target c does not start healthy and idle")
 	}
-	other, _ := Build("api", &config.Upstream{Targets: weighted(1)}, s, o)
+	other, _ := Build("api", Spec{Targets: weighted(1)}, s, o)
 	if other.Targets[0].st == a.st {
 		t.Error("pools share state")
 	}
@@ -50,36 +46,35 @@ func TestStoreKeepsStateAcrossBuilds(t *testing.T) {
 	if s.len() != 2 {
 		t.Fatalf("after Retain: %d states, want 2", s.len())
 	}
-	again, _ := Build("web", &config.Upstream{Targets: weighted(1, 1)}, s, o)
+	again, _ := Build("web", Spec{Targets: weighted(1, 1)}, s, o)
 	if again.Targets[0].st != a.st || again.Targets[1].st == b.st {
 		t.Error("Retain kept the wrong states")
 	}
 }
 
 // A rebuild without active checks (or without passive ones) clears their
-// verdicts, so a target is not stuck down.
+// verdicts, so a target is not stuck down. (Three targets: the last one in
+// service is never ejected.)
 func TestStoreResetsDisabledChecks(t *testing.T) {
 	s := NewStore()
 	clk := newFakeClock()
-	health := config.Health{
-		Active:  &config.ActiveHealth{},
-		Passive: config.PassiveHealth{MaxFails: 1, Cooldown: config.Duration(time.Minute)},
-	}
-	p, _ := Build("web", &config.Upstream{Targets: weighted(1, 1), Health: health}, s, Options{Now: clk.Now})
+	o := Options{Now: clk.Now, Client: &http.Client{}}
+	spec := Spec{Targets: weighted(1, 1, 1), Active: &Active{Interval: time.Second}, Passive: Passive{MaxFails: 1, Cooldown: time.Minute}}
+	p, _ := Build("web", spec, s, o)
 	p.Targets[0].st.activeDown.Store(true)
 	p.Failed(p.Targets[1])
-	if p.Healthy() != 0 {
+	if p.Healthy() != 1 {
 		t.Fatal("setup: targets not down")
 	}
 
-	health.Active = nil
-	q, _ := Build("web", &config.Upstream{Targets: weighted(1, 1), Health: health}, s, Options{Now: clk.Now})
+	spec.Active = nil
+	q, _ := Build("web", spec, s, o)
 	if !q.Targets[0].Available() || q.Targets[1].Available() {
 		t.Error("without active checks: want a back and b still ejected")
 	}
-	health.Passive.MaxFails = 0
-	r, _ := Build("web", &config.Upstream{Targets: weighted(1, 1), Health: health}, s, Options{Now: clk.Now})
-	if r.Healthy() != 2 {
+	spec.Passive.MaxFails = 0
+	r, _ := Build("web", spec, s, o)
+	if r.Healthy() != 3 {
 		t.Error("without passive checks: b still ejected")
 	}
 }
@@ -90,7 +85,7 @@ func TestStoreConcurrent(t *testing.T) {
 	for i := range 4 {
 		wg.Go(func() {
 			for range 50 {
-				p, err := Build("web", &config.Upstream{Targets: weighted(1, 1, 1)}, s, Options{})
+				p, err := Build("web", Spec{Targets: weighted(1, 1, 1)}, s, Options{})
 				if err != nil {
 					t.Error(err)
 					return

@@ -35,22 +35,24 @@ type Target struct {
 
 // state is the part of a target that outlives a reload.
 type state struct {
-	inflight     atomic.Int64
-	activeDown   atomic.Bool  // set by the active checker
-	ejectedUntil atomic.Int64 // unix nanos; 0 = not ejected (passive)
-	fails        atomic.Int32 // consecutive passive failures
+	inflight   atomic.Int64
+	activeDown atomic.Bool  // set by the active checker
+	fails      atomic.Int32 // consecutive passive failures while in service
+	// Passive ejection (see passive.go): ejected is when the next trial
+	// request may go, in unix nanos, or 0 while the target is in
+	// service; backoff is the current wait between trials, in nanos;
+	// trial is set while a trial request is out.
+	ejected atomic.Int64
+	backoff atomic.Int64
+	trial   atomic.Bool
 }
 
-// Available reports whether the target may receive traffic: not marked
-// down by active checks and not ejected by passive ones.
+// Available reports whether the target is in service: not marked down by
+// active checks and not ejected by passive ones. An ejected target stays
+// out until a request succeeds on it (its trial, see passive.go), however
+// long ago it was ejected; in panic mode Pick routes to it all the same.
 func (t *Target) Available() bool {
-	if t.st.activeDown.Load() {
-		return false
-	}
-	if u := t.st.ejectedUntil.Load(); u != 0 && t.pool.now().UnixNano() < u {
-		return false
-	}
-	return true
+	return !t.st.activeDown.Load() && t.st.ejected.Load() == 0
 }
 
 // Inflight is the number of requests currently being forwarded to t.
@@ -63,18 +65,20 @@ func (t *Target) End()   { t.st.inflight.Add(-1) }
 // Choice carries what a balancer may look at for one request, and the
 // targets already tried, so that a retry goes elsewhere.
 type Choice struct {
-	Req      *http.Request
-	ClientIP netip.Addr
-	tried    [MaxAttempts]*Target
-	n        int
+	Req       *http.Request
+	ClientIP  netip.Addr
+	tried     [MaxAttempts]*Target
+	n         int
+	panicMode bool // set by Pool.Pick: passive ejections are ignored
 }
 
 // MaxAttempts bounds tries per request, the first included.
 const MaxAttempts = 8
 
-// Usable reports whether t is available and not yet tried.
+// Usable reports whether t may take this attempt: not yet tried, and
+// Available, or in panic mode merely not marked down by active checks.
 func (c *Choice) Usable(t *Target) bool {
-	return t.Available() && !c.Tried(t)
+	return (t.Available() || c.panicMode && !t.st.activeDown.Load()) && !c.Tried(t)
 }
 
 // Tried reports whether t was already tried for this request.
