@@ -7,6 +7,7 @@ import (
 
 	"github.com/gatehouse-proxy/gatehouse/acme"
 	"github.com/gatehouse-proxy/gatehouse/proxy"
+	"github.com/gatehouse-proxy/gatehouse/proxy/h1client"
 	"github.com/gatehouse-proxy/gatehouse/tlsx"
 	"github.com/gatehouse-proxy/gatehouse/upstream"
 )
@@ -47,16 +48,24 @@ func NewEnv(log, access *slog.Logger) *Env {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Env{
-		Log:        log,
-		Access:     access,
-		Store:      upstream.NewStore(),
-		Upgrades:   proxy.NewUpgrades(),
-		TLS:        tlsx.NewManager(log, acme.NewManager(log)),
-		forwarders: make(map[string]*forwarderEntry),
-		NewForwarder: func(o proxy.TransportOptions, ups *proxy.Upgrades) proxy.Forwarder {
-			return proxy.NewHTTPForwarder(o, ups)
-		},
+		Log:          log,
+		Access:       access,
+		Store:        upstream.NewStore(),
+		Upgrades:     proxy.NewUpgrades(),
+		TLS:          tlsx.NewManager(log, acme.NewManager(log)),
+		forwarders:   make(map[string]*forwarderEntry),
+		NewForwarder: newForwarder,
 	}
+}
+
+// newForwarder is the default engine: Gatehouse's own HTTP/1.1 client
+// for http:// targets, net/http's Transport for https:// (HTTP/2 or
+// HTTP/1.1 by ALPN) and h2c:// targets.
+func newForwarder(o proxy.TransportOptions, ups *proxy.Upgrades) proxy.Forwarder {
+	if o.Scheme == "" || o.Scheme == upstream.SchemeHTTP {
+		return h1client.New(o, ups)
+	}
+	return proxy.NewHTTPForwarder(o, ups)
 }
 
 // forwarder returns the forwarder for an upstream: the one in use when its

@@ -245,3 +245,8 @@ func clientBodyError(fe *Error, cerr error) error {
 }
 
 func (b *bodyGuard) Close() error { return nil }
+
+// Idempotent reports whether a request may be repeated without harm
+// (RFC 9110 section 9.2.2, or an Idempotency-Key), for a forwarder that
+// retries on a fresh connection.
+func Idempotent(r *http.Request) bool { return idempotent(r) }

@@ -276,13 +276,13 @@ func (f *Forwarding) isClientCertHeader(k string) bool {
 	return true
 }
 
-// copyResponseHeader copies an upstream response header to the client's,
+// CopyResponseHeader copies an upstream response header to the client's,
 // dropping hop-by-hop headers. Values replace any already set.
 //
 // An Alt-Svc already in dst is the listener's HTTP/3 advertisement and
 // wins: a target's own Alt-Svc names the target's endpoints, which are not
 // this origin's.
-func copyResponseHeader(dst, src http.Header) {
+func CopyResponseHeader(dst, src http.Header) {
 	conn := src["Connection"]
 	for k, vv := range src {
 		if isHop(k) || (len(conn) > 0 && namedByConnection(conn, k)) {
@@ -294,3 +294,11 @@ func copyResponseHeader(dst, src http.Header) {
 		dst[k] = vv
 	}
 }
+
+// HasToken reports whether a comma-separated header's values contain tok
+// (case-insensitively), as Connection and Transfer-Encoding list theirs.
+func HasToken(vals []string, tok string) bool { return hasToken(vals, tok) }
+
+// IsHopByHop reports whether a canonical header name is meaningful for
+// one connection only (RFC 9110 section 7.6.1) and never forwarded.
+func IsHopByHop(k string) bool { return isHop(k) }

@@ -168,7 +168,7 @@ func TestCopyResponseHeaderDropsHopByHop(t *testing.T) {
 		"Content-Type":      {"text/plain"},
 	}
 	dst := http.Header{"X-Request-Id": {"rid"}}
-	copyResponseHeader(dst, src)
+	CopyResponseHeader(dst, src)
 	want := http.Header{"Content-Type": {"text/plain"}, "X-Request-Id": {"rid"}}
 	if !reflect.DeepEqual(dst, want) {
 		t.Errorf("got %v, want %v", dst, want)
@@ -207,8 +207,8 @@ func TestIsEventStream(t *testing.T) {
 		if ct != "" {
 			h.Set("Content-Type", ct)
 		}
-		if got := isEventStream(h); got != want {
-			t.Errorf("isEventStream(%q) = %v, want %v", ct, got, want)
+		if got := IsEventStream(h); got != want {
+			t.Errorf("IsEventStream(%q) = %v, want %v", ct, got, want)
 		}
 	}
 }

@@ -167,26 +167,31 @@ func (f *HTTPForwarder) Forward(w http.ResponseWriter, out *http.Request, t *ups
 	}
 	if res.StatusCode == http.StatusSwitchingProtocols {
 		wd.stop() // the tunnel has its own idle limit
-		return f.upgrade(w, out, res, t, edit)
+		back, ok := res.Body.(io.ReadWriteCloser)
+		if !ok {
+			res.Body.Close()
+			return &Error{Phase: PhaseRequest, Target: t.Name, Err: errors.New("target switched protocols without a usable connection")}
+		}
+		return Tunnel{Upgrades: f.Upgrades, IdleTimeout: f.opts.UpgradeIdleTimeout}.Relay(w, out, res.StatusCode, res.Header, back, t, edit)
 	}
 	defer res.Body.Close()
 	wd.arm(stallRead, f.opts.ReadTimeout)
 
 	h := w.Header()
-	copyResponseHeader(h, res.Header)
-	announceTrailers(h, res.Trailer)
+	CopyResponseHeader(h, res.Header)
+	AnnounceTrailers(h, res.Trailer)
 	if edit != nil {
 		edit.EditResponse(res.StatusCode, h)
 	}
 	w.WriteHeader(res.StatusCode)
-	stream := res.ContentLength == -1 || isEventStream(res.Header)
+	stream := res.ContentLength == -1 || IsEventStream(res.Header)
 	if stream {
 		// Send the header now: a stream's first event may be far away.
 		if err := wrap.Flush(w); err != nil {
 			return &Error{Phase: PhaseResponse, Target: t.Name, Err: err, ClientGone: true}
 		}
 	}
-	if err := copyBody(w, res.Body, stream, wd); err != nil {
+	if err := CopyBody(w, res.Body, stream, wd); err != nil {
 		err.Target = t.Name
 		if parent.Err() != nil {
 			err.ClientGone = true
@@ -195,7 +200,7 @@ func (f *HTTPForwarder) Forward(w http.ResponseWriter, out *http.Request, t *ups
 		}
 		return err
 	}
-	copyTrailers(h, res.Trailer)
+	CopyTrailers(h, res.Trailer)
 	return nil
 }
 
@@ -250,9 +255,9 @@ func (b *progressBody) Read(p []byte) (int, error) {
 
 func (b *progressBody) Close() error { return b.rc.Close() }
 
-// isEventStream reports a text/event-stream response without parsing the
+// IsEventStream reports a text/event-stream response without parsing the
 // media type's parameters (mime.ParseMediaType allocates a map per call).
-func isEventStream(h http.Header) bool {
+func IsEventStream(h http.Header) bool {
 	ct := h["Content-Type"]
 	if len(ct) == 0 {
 		return false
@@ -266,12 +271,12 @@ func isEventStream(h http.Header) bool {
 	return rest == "" || rest[0] == ';' || rest[0] == ' ' || rest[0] == '\t'
 }
 
-// announceTrailers declares the trailer names the upstream announced, so
+// AnnounceTrailers declares the trailer names the upstream announced, so
 // they can be sent after the body. An HTTP/2 target may send a length
 // with trailers; it is dropped, since HTTP/1.1 carries trailers only in a
 // chunked body. (Trailers a target did not announce still reach HTTP/2
 // and HTTP/3 clients, and HTTP/1.1 clients of a body without a length.)
-func announceTrailers(h http.Header, tr http.Header) {
+func AnnounceTrailers(h http.Header, tr http.Header) {
 	if len(tr) == 0 {
 		return
 	}
@@ -283,9 +288,9 @@ func announceTrailers(h http.Header, tr http.Header) {
 	h["Trailer"] = []string{strings.Join(names, ", ")}
 }
 
-// copyTrailers sends trailers received after the body. Ones the upstream
+// CopyTrailers sends trailers received after the body. Ones the upstream
 // did not announce up front use the TrailerPrefix form.
-func copyTrailers(h http.Header, tr http.Header) {
+func CopyTrailers(h http.Header, tr http.Header) {
 	if len(tr) == 0 {
 		return
 	}
@@ -301,17 +306,24 @@ func copyTrailers(h http.Header, tr http.Header) {
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
-// copyBody streams src to w, flushing after every write when stream is set
-// and feeding the watchdog. Errors say which side failed: reading the
-// upstream or writing the client.
-func copyBody(w http.ResponseWriter, src io.Reader, stream bool, wd *watchdog) *Error {
+// Progress hears of every read of a body being relayed, for a stall
+// watch.
+type Progress interface{ Progress() }
+
+// CopyBody streams a response body src to w, flushing after every write
+// when stream is set and telling p (nil for none) of each read. Errors
+// say which side failed: reading the upstream, or writing the client
+// (ClientGone).
+func CopyBody(w http.ResponseWriter, src io.Reader, stream bool, p Progress) *Error {
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
 	buf := *bp
 	for {
 		n, rerr := src.Read(buf)
 		if n > 0 {
-			wd.progress()
+			if p != nil {
+				p.Progress()
+			}
 			if _, werr := w.Write(buf[:n]); werr != nil {
 				return &Error{Phase: PhaseResponse, Err: werr, ClientGone: true}
 			}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gatehouse-proxy/gatehouse/middleware/wrap"
 	"github.com/gatehouse-proxy/gatehouse/reqinfo"
@@ -92,24 +93,36 @@ func (t *tunnel) close() {
 	})
 }
 
-// upgrade relays a 101 Switching Protocols response and then copies bytes
-// both ways until either side closes or the tunnel is idle too long.
-func (f *HTTPForwarder) upgrade(w http.ResponseWriter, out *http.Request, res *http.Response, t *upstream.Target, edit ResponseEditor) error {
-	want, got := upgradeType(out.Header), upgradeType(res.Header)
-	back, ok := res.Body.(io.ReadWriteCloser)
-	if want == "" || !strings.EqualFold(want, got) || !ok {
-		res.Body.Close()
+// Tunnel is how a forwarder hands over a 101 Switching Protocols
+// response: the target's connection (back, with any bytes already
+// buffered from it) and where the tunnel is tracked.
+type Tunnel struct {
+	// Upgrades tracks the tunnel so shutdown can wait for it; nil means
+	// untracked.
+	Upgrades *Upgrades
+	// IdleTimeout closes the tunnel when no byte moved either way for
+	// this long; 0 means never.
+	IdleTimeout time.Duration
+}
+
+// Relay relays a 101 response (status and header as the target sent
+// them) to the client and then copies bytes both ways until either side
+// closes or the tunnel is idle too long. It owns back from then on.
+func (tc Tunnel) Relay(w http.ResponseWriter, out *http.Request, status int, header http.Header, back io.ReadWriteCloser, t *upstream.Target, edit ResponseEditor) error {
+	want, got := upgradeType(out.Header), upgradeType(header)
+	if want == "" || !strings.EqualFold(want, got) {
+		back.Close()
 		return &Error{Phase: PhaseRequest, Target: t.Name,
 			Err: fmt.Errorf("target switched protocols to %q, but the client asked for %q", got, want)}
 	}
 	h := w.Header()
-	copyResponseHeader(h, res.Header)
+	CopyResponseHeader(h, header)
 	h["Connection"] = []string{"Upgrade"}
 	h["Upgrade"] = []string{got}
 	if edit != nil {
-		edit.EditResponse(res.StatusCode, h)
+		edit.EditResponse(status, h)
 	}
-	wrap.Finalize(w, res.StatusCode)
+	wrap.Finalize(w, status)
 	conn, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		back.Close()
@@ -117,15 +130,15 @@ func (f *HTTPForwarder) upgrade(w http.ResponseWriter, out *http.Request, res *h
 	}
 	tun := &tunnel{client: conn, target: back}
 	reqinfo.From(out.Context()).Upgraded = true
-	if f.Upgrades != nil {
-		f.Upgrades.add(tun)
-		defer f.Upgrades.remove(tun)
+	if tc.Upgrades != nil {
+		tc.Upgrades.add(tun)
+		defer tc.Upgrades.remove(tun)
 	}
 	defer tun.close()
 	if err := writeSwitching(brw, h); err != nil {
 		return &Error{Phase: PhaseResponse, Target: t.Name, Err: err, ClientGone: true}
 	}
-	return f.relay(tun, conn, brw.Reader, back)
+	return tc.relay(tun, conn, brw.Reader, back)
 }
 
 func writeSwitching(brw *bufio.ReadWriter, h http.Header) error {
@@ -142,8 +155,8 @@ func writeSwitching(brw *bufio.ReadWriter, h http.Header) error {
 }
 
 // relay copies both ways; the first side to finish ends the tunnel.
-func (f *HTTPForwarder) relay(tun *tunnel, conn net.Conn, fromClient io.Reader, back io.ReadWriter) error {
-	if d := f.opts.UpgradeIdleTimeout; d > 0 {
+func (tc Tunnel) relay(tun *tunnel, conn net.Conn, fromClient io.Reader, back io.ReadWriter) error {
+	if d := tc.IdleTimeout; d > 0 {
 		tun.idle = newWatchdog(func(int32) { tun.close() })
 		tun.idle.arm(0, d)
 		defer tun.idle.stop()

@@ -55,6 +55,9 @@ func (w *watchdog) disarmIf(phase int32) {
 // progress records that bytes moved in the current phase.
 func (w *watchdog) progress() { w.last.Store(time.Now().UnixNano()) }
 
+// Progress implements Progress.
+func (w *watchdog) Progress() { w.progress() }
+
 // stop disarms the watchdog for good.
 func (w *watchdog) stop() {
 	w.mu.Lock()

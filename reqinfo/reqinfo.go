@@ -18,7 +18,9 @@ import (
 type Info struct {
 	Start time.Time
 	// Peer is the address of the TCP peer; ClientIP the client address
-	// after trusted-proxy resolution; Trusted whether Peer is a trusted proxy.
+	// after trusted-proxy resolution; Trusted whether the forwarding headers
+	// the peer sent are believed (it is a trusted proxy, and with
+	// trusted_hops the chain was long enough).
 	Peer     netip.Addr
 	ClientIP netip.Addr
 	Trusted  bool

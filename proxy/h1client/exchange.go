@@ -1,0 +1,524 @@
+package h1client
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gatehouse-proxy/gatehouse/middleware/wrap"
+	"github.com/gatehouse-proxy/gatehouse/proxy"
+	"github.com/gatehouse-proxy/gatehouse/upstream"
+)
+
+// exchange is one attempt: a request written on a connection and its
+// response relayed.
+type exchange struct {
+	f    *Forwarder
+	w    http.ResponseWriter
+	out  *http.Request
+	t    *upstream.Target
+	edit proxy.ResponseEditor
+
+	pc     *pconn
+	reused bool
+	// stale is set when a reused connection failed before any byte of a
+	// response arrived: the target had closed it.
+	stale bool
+	// bodyTouched is set once any of the request body was read.
+	bodyTouched bool
+	// stop ends the watch for the client going away; false if it fired.
+	stop func() bool
+}
+
+// mayRepeat reports whether a stale attempt may be sent again: nothing
+// was answered, and the request is idempotent with no body read.
+func (ex *exchange) mayRepeat() bool {
+	return !ex.bodyTouched && (ex.out.Body == nil || ex.out.ContentLength == 0) && proxy.Idempotent(ex.out)
+}
+
+func (ex *exchange) fail(phase proxy.Phase, err error) *proxy.Error {
+	return &proxy.Error{Phase: phase, Target: ex.t.Name, Err: err}
+}
+
+// run makes the attempt; fresh takes a new connection.
+func (ex *exchange) run(p *hostPool, fresh bool) error {
+	ctx := ex.out.Context()
+	pc, reused, err := p.get(ctx, fresh)
+	if err != nil {
+		return ex.connectError(ctx, err)
+	}
+	ex.pc, ex.reused = pc, reused
+	// A client that goes away ends the exchange: blocked reads and
+	// writes on the target's connection return at once.
+	ex.stop = context.AfterFunc(ctx, pc.abort)
+	keep, err := ex.roundTrip()
+	if ex.stop() && keep && err == nil {
+		pc.pool.put(pc)
+	} else if ex.pc != nil {
+		pc.close()
+	}
+	if err != nil {
+		return ex.classify(ctx, err)
+	}
+	return nil
+}
+
+func (ex *exchange) connectError(ctx context.Context, err error) error {
+	e := ex.fail(proxy.PhaseConnect, err)
+	if ctx.Err() != nil {
+		e.ClientGone = true
+	}
+	if errors.Is(err, proxy.ErrConnLimit) {
+		e.Err = err
+	}
+	return e
+}
+
+// classify turns a failed exchange into the proxy's error. It is an
+// *proxy.Error already when it happened relaying the response.
+func (ex *exchange) classify(ctx context.Context, err error) error {
+	var pe *proxy.Error
+	if errors.As(err, &pe) {
+		if ctx.Err() != nil {
+			pe.ClientGone = true
+		}
+		return pe
+	}
+	e := ex.fail(proxy.PhaseRequest, err)
+	if ctx.Err() != nil {
+		e.ClientGone = true
+	}
+	return e
+}
+
+// roundTrip writes the request and relays the response. keep says the
+// connection may carry another request: both ended cleanly.
+func (ex *exchange) roundTrip() (keep bool, err error) {
+	pc, out := ex.pc, ex.out
+	expect := out.Body != nil && proxy.HasToken(out.Header["Expect"], "100-continue")
+	if err := ex.writeHead(); err != nil {
+		ex.stale = ex.reused
+		return false, err
+	}
+	var bodyDone chan error
+	if out.Body != nil && !expect {
+		bodyDone = ex.sendBody()
+	}
+	isHead := out.Method == http.MethodHead
+	h, err := ex.readResponseHead(isHead, &bodyDone, expect)
+	if err != nil {
+		return false, ex.bodyFirst(bodyDone, err)
+	}
+	if h.status == http.StatusSwitchingProtocols {
+		ex.stop() // the tunnel outlives the request's watch
+		return false, ex.upgrade(&h)
+	}
+	err = ex.relay(&h)
+	bodyOK := ex.finishBody(bodyDone, err == nil && h.keepAlive)
+	return err == nil && h.keepAlive && bodyOK && pc.body.done(), err
+}
+
+// bodyFirst reports a failed response head, unless sending the body
+// failed first for a reason of the client's: that is the error then.
+func (ex *exchange) bodyFirst(bodyDone chan error, err error) error {
+	if bodyDone != nil {
+		ex.pc.c.SetDeadline(aLongTimeAgo)
+		if berr := <-bodyDone; berr != nil && !errors.Is(berr, errBodyWrite) {
+			return berr
+		}
+	}
+	return err
+}
+
+// finishBody waits for the request body's sender. A response that ended
+// before its request (the target answered early) leaves the connection
+// unusable: the sender is stopped by closing the connection.
+func (ex *exchange) finishBody(bodyDone chan error, wait bool) bool {
+	if bodyDone == nil {
+		return true
+	}
+	if !wait {
+		ex.pc.c.SetDeadline(aLongTimeAgo)
+		<-bodyDone
+		return false
+	}
+	select {
+	case err := <-bodyDone:
+		return err == nil
+	default:
+		ex.pc.c.SetDeadline(aLongTimeAgo)
+		<-bodyDone
+		return false
+	}
+}
+
+// writeHead writes the request line and header.
+func (ex *exchange) writeHead() error {
+	pc, out := ex.pc, ex.out
+	bw := pc.bw
+	if d := pc.pool.opts.SendTimeout; d > 0 {
+		pc.c.SetWriteDeadline(time.Now().Add(d))
+	} else {
+		pc.c.SetWriteDeadline(time.Time{})
+	}
+	bw.WriteString(out.Method)
+	bw.WriteByte(' ')
+	writeTarget(bw, out)
+	bw.WriteString(" HTTP/1.1\r\nHost: ")
+	host := out.Host
+	if host == "" {
+		host = out.URL.Host
+	}
+	if !validValue(host) {
+		return fmt.Errorf("%w: Host %q", errBadOutbound, host)
+	}
+	bw.WriteString(host)
+	bw.WriteString("\r\n")
+	for k, vv := range out.Header {
+		switch k {
+		case "Host", "Content-Length", "Transfer-Encoding", "Trailer":
+			continue
+		case "User-Agent":
+			if len(vv) == 1 && vv[0] == "" {
+				continue // the proxy's way of saying: send none
+			}
+		}
+		for _, v := range vv {
+			if !validValue(v) {
+				return fmt.Errorf("%w: header %s", errBadOutbound, k)
+			}
+			bw.WriteString(k)
+			bw.WriteString(": ")
+			bw.WriteString(v)
+			bw.WriteString("\r\n")
+		}
+	}
+	switch {
+	case out.Body == nil:
+		if out.Method != http.MethodGet && out.Method != http.MethodHead {
+			bw.WriteString("Content-Length: 0\r\n") // as many servers expect for these
+		}
+	case out.ContentLength > 0:
+		bw.WriteString("Content-Length: ")
+		var num [20]byte
+		bw.Write(strconv.AppendInt(num[:0], out.ContentLength, 10))
+		bw.WriteString("\r\n")
+	default:
+		bw.WriteString("Transfer-Encoding: chunked\r\n")
+		if len(out.Trailer) > 0 {
+			bw.WriteString("Trailer: ")
+			first := true
+			for k := range out.Trailer {
+				if !first {
+					bw.WriteString(", ")
+				}
+				first = false
+				bw.WriteString(k)
+			}
+			bw.WriteString("\r\n")
+		}
+	}
+	bw.WriteString("\r\n")
+	return bw.Flush()
+}
+
+// errBadOutbound is a header value Gatehouse would have to send that
+// HTTP/1.1 cannot carry (a CR, LF or NUL).
+var errBadOutbound = errors.New("the request cannot be sent upstream: a value holds a line break or NUL")
+
+func validValue(v string) bool {
+	return strings.IndexByte(v, '\r') < 0 && strings.IndexByte(v, '\n') < 0 && strings.IndexByte(v, 0) < 0
+}
+
+// writeTarget writes the request target: the path as the proxy set it
+// (URL.Opaque, escaped) or the escaped path, and the query.
+func writeTarget(bw *bufio.Writer, out *http.Request) {
+	u := out.URL
+	if u.Opaque != "" {
+		bw.WriteString(u.Opaque)
+	} else if p := u.EscapedPath(); p != "" {
+		bw.WriteString(p)
+	} else {
+		bw.WriteByte('/')
+	}
+	if u.RawQuery != "" || u.ForceQuery {
+		bw.WriteByte('?')
+		bw.WriteString(u.RawQuery)
+	}
+}
+
+// sendBody starts sending the request body, concurrently with reading
+// the response (the target may answer before it has read all of it, and
+// full-duplex exchanges need both directions at once). The channel gets
+// the outcome: nil, an error of the client's body, or errBodyWrite.
+func (ex *exchange) sendBody() chan error {
+	done := make(chan error, 1)
+	go func() {
+		err := ex.writeBody()
+		if err != nil && !errors.Is(err, errBodyWrite) {
+			// The client's body failed (too large, stalled, cut off):
+			// no answer is worth waiting for.
+			ex.pc.abort()
+		}
+		done <- err
+	}()
+	return done
+}
+
+func (ex *exchange) writeBody() error {
+	pc, out := ex.pc, ex.out
+	src := &touchReader{r: out.Body, touched: &ex.bodyTouched}
+	dst := &deadlineWriter{pc: pc}
+	var err error
+	if out.ContentLength > 0 {
+		var n int64
+		n, err = io.Copy(dst, io.LimitReader(src, out.ContentLength))
+		if err == nil && n < out.ContentLength {
+			err = io.ErrUnexpectedEOF
+			if src.err == nil {
+				src.err = err
+			}
+		}
+	} else {
+		cw := httputil.NewChunkedWriter(dst)
+		if _, err = io.Copy(cw, src); err == nil {
+			if err = cw.Close(); err == nil {
+				err = writeTrailer(dst, out.Trailer)
+			}
+		}
+	}
+	if src.err != nil {
+		return src.err // the client's body failed: the handler tells 408, 413, 400 or 499
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %w", errBodyWrite, err)
+	}
+	return nil
+}
+
+// writeTrailer ends a chunked body with the request's trailers.
+func writeTrailer(w io.Writer, tr http.Header) error {
+	var b strings.Builder
+	for k, vv := range tr {
+		for _, v := range vv {
+			if validValue(v) {
+				b.WriteString(k + ": " + v + "\r\n")
+			}
+		}
+	}
+	b.WriteString("\r\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// touchReader notes that the body was read from, and keeps the first
+// read error (the client's).
+type touchReader struct {
+	r       io.Reader
+	touched *bool
+	err     error
+}
+
+func (t *touchReader) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if n > 0 {
+		*t.touched = true
+	}
+	if err != nil && err != io.EOF && t.err == nil {
+		t.err = err
+	}
+	return n, err
+}
+
+// deadlineWriter bounds each pause while the target takes the body.
+type deadlineWriter struct{ pc *pconn }
+
+func (d *deadlineWriter) Write(p []byte) (int, error) {
+	if t := d.pc.pool.opts.SendTimeout; t > 0 {
+		d.pc.c.SetWriteDeadline(time.Now().Add(t))
+	}
+	return d.pc.c.Write(p)
+}
+
+// readResponseHead reads the final response head, skipping
+// informational ones. With expect, the body is sent when the target says
+// 100 Continue or has not answered within a second (as net/http does).
+func (ex *exchange) readResponseHead(isHead bool, bodyDone *chan error, expect bool) (head, error) {
+	pc := ex.pc
+	d := pc.pool.opts.ResponseHeaderTimeout
+	setHeadDeadline := func(extra time.Duration) {
+		if d > 0 {
+			pc.c.SetReadDeadline(time.Now().Add(d + extra))
+		} else {
+			pc.c.SetReadDeadline(time.Time{})
+		}
+	}
+	if expect {
+		pc.c.SetReadDeadline(time.Now().Add(time.Second))
+		if _, err := pc.br.Peek(1); err != nil {
+			var ne net.Error
+			if !errors.As(err, &ne) || !ne.Timeout() {
+				ex.stale = ex.reused
+				return head{}, err
+			}
+		}
+		if pc.br.Buffered() == 0 { // no answer within the second: send
+			*bodyDone = ex.sendBody()
+			expect = false
+		}
+	}
+	setHeadDeadline(0)
+	for {
+		h, gotByte, err := pc.readHead(isHead)
+		if err != nil {
+			if !gotByte && ex.reused && staleErr(err) {
+				ex.stale = true
+			}
+			if isTimeout(err) && d > 0 {
+				err = &stallError{what: "timeout awaiting response headers: the target answered nothing", limit: d, err: err}
+			}
+			return h, err
+		}
+		switch {
+		case h.status == http.StatusContinue && expect:
+			*bodyDone = ex.sendBody()
+			expect = false
+			continue
+		case h.status >= 100 && h.status < 200 && h.status != http.StatusSwitchingProtocols:
+			continue // informational answers are not relayed
+		}
+		if expect {
+			// A final answer to an Expect: 100-continue request whose
+			// body was never sent: the connection cannot be reused.
+			h.keepAlive = false
+		}
+		return h, nil
+	}
+}
+
+// staleErr reports the errors of a connection the target had closed.
+func staleErr(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+// relay writes the response to the client: the header (hop-by-hop fields
+// dropped, the edit applied), the body, the trailers.
+func (ex *exchange) relay(h *head) error {
+	pc, w := ex.pc, ex.w
+	dst := w.Header()
+	copyFields(dst, h.fields)
+	if h.chunked && h.trailer != "" {
+		proxy.AnnounceTrailers(dst, trailerKeys(h.trailer))
+	}
+	if ex.edit != nil {
+		ex.edit.EditResponse(h.status, dst)
+	}
+	w.WriteHeader(h.status)
+	if h.noBody {
+		pc.body.eof = true
+		return nil
+	}
+	pc.body.reset(h)
+	stream := h.length < 0 || proxy.IsEventStream(dst)
+	if stream {
+		// Send the header now: a stream's first event may be far away.
+		if err := wrap.Flush(w); err != nil {
+			return &proxy.Error{Phase: proxy.PhaseResponse, Target: ex.t.Name, Err: err, ClientGone: true}
+		}
+	}
+	if err := proxy.CopyBody(w, &pc.body, stream, nil); err != nil {
+		err.Target = ex.t.Name
+		return err
+	}
+	proxy.CopyTrailers(dst, pc.body.trailer)
+	return nil
+}
+
+// copyFields copies a response's fields into the client's header,
+// without the hop-by-hop ones (and those Connection names), replacing
+// values already set, except the listener's own Alt-Svc. Values share one
+// backing array.
+func copyFields(dst http.Header, fields []field) {
+	var conn string
+	for _, f := range fields {
+		if f.key == "Connection" {
+			conn += "," + f.val
+		}
+	}
+	vals := make([]string, len(fields))
+	for i, f := range fields {
+		if proxy.IsHopByHop(f.key) || f.key == "Content-Length" && hasTE(fields) || conn != "" && tokenIn(conn, f.key) {
+			continue
+		}
+		if f.key == "Alt-Svc" && dst[f.key] != nil && !seenBefore(fields, i) {
+			continue
+		}
+		vals[i] = f.val
+		if seenBefore(fields, i) {
+			dst[f.key] = append(dst[f.key], f.val)
+		} else {
+			dst[f.key] = vals[i : i+1 : i+1]
+		}
+	}
+}
+
+func seenBefore(fields []field, i int) bool {
+	for j := 0; j < i; j++ {
+		if fields[j].key == fields[i].key {
+			return true
+		}
+	}
+	return false
+}
+
+func hasTE(fields []field) bool {
+	for _, f := range fields {
+		if f.key == "Transfer-Encoding" {
+			return true
+		}
+	}
+	return false
+}
+
+// upgrade hands the connection over for a 101 Switching Protocols.
+func (ex *exchange) upgrade(h *head) error {
+	pc := ex.pc
+	pc.c.SetDeadline(time.Time{})
+	hdr := make(http.Header, len(h.fields))
+	for _, f := range h.fields {
+		hdr[f.key] = append(hdr[f.key], f.val)
+	}
+	back := &upgraded{Reader: pc.br, Conn: pc.c, release: pc.pool.release}
+	ex.pc = nil // the tunnel owns the connection now
+	pc.closed = true
+	return ex.f.tunnel.Relay(ex.w, ex.out, h.status, hdr, back, ex.t, ex.edit)
+}
+
+// upgraded is a target connection after 101: reads drain what was
+// buffered first; Close frees its connection slot.
+type upgraded struct {
+	io.Reader
+	net.Conn
+	release func()
+	closed  bool
+}
+
+func (u *upgraded) Read(p []byte) (int, error) { return u.Reader.Read(p) }
+
+func (u *upgraded) Close() error {
+	if !u.closed {
+		u.closed = true
+		defer u.release()
+	}
+	return u.Conn.Close()
+}

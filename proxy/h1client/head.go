@@ -1,0 +1,251 @@
+package h1client
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net/textproto"
+	"strconv"
+	"strings"
+)
+
+// field is one header field of a response head. Both strings point into
+// the head's one string, so a head costs one allocation however many
+// fields it has (names not already canonical excepted).
+type field struct{ key, val string }
+
+// head is a parsed response status line and header, with the framing
+// RFC 9112 section 6.3 gives its body.
+type head struct {
+	status  int
+	fields  []field
+	noBody  bool  // HEAD, 1xx, 204, 304
+	chunked bool  // Transfer-Encoding ending in chunked
+	length  int64 // Content-Length; -1 when not known
+	// keepAlive is false when the connection cannot carry another
+	// request after this response: Connection: close, HTTP/1.0 without
+	// keep-alive, a body delimited by the close, or a message with both
+	// Transfer-Encoding and Content-Length (a smuggling attempt).
+	keepAlive bool
+	trailer   string // the Trailer field: names announced for after the body
+	upgrade   string // the Upgrade field of a 101
+}
+
+// maxHeadBytes bounds a response head, as net/http's Transport does.
+const maxHeadBytes = 1 << 20
+
+var (
+	errHeadTooLarge = errors.New("the target's response header is larger than 1 MiB")
+	errMalformed    = errors.New("malformed HTTP response from the target")
+)
+
+// readHead reads one response head. gotByte tells whether any byte of it
+// arrived, for the caller's retry decision.
+func (pc *pconn) readHead(isHead bool) (h head, gotByte bool, err error) {
+	pc.scratch = pc.scratch[:0]
+	var ends [64]int // line ends in scratch; more lines spill to the heap
+	lines := ends[:0]
+	for {
+		line, err := readLine(pc.br, &pc.scratch)
+		if err != nil {
+			return h, len(pc.scratch) > 0 || len(lines) > 0, err
+		}
+		if line == 0 {
+			if len(lines) == 0 {
+				continue // an empty line before the status line is tolerated (RFC 9112 section 2.2)
+			}
+			break
+		}
+		if len(pc.scratch) > maxHeadBytes {
+			return h, true, errHeadTooLarge
+		}
+		lines = append(lines, len(pc.scratch))
+	}
+	s := string(pc.scratch)
+	h, err = parseHead(s, lines, pc.fields[:0], isHead)
+	pc.fields = h.fields
+	return h, true, err
+}
+
+// readLine appends one line, without its CRLF (or bare LF), to buf and
+// returns its length.
+func readLine(br *bufio.Reader, buf *[]byte) (int, error) {
+	start := len(*buf)
+	for {
+		frag, err := br.ReadSlice('\n')
+		*buf = append(*buf, frag...)
+		if err == nil {
+			break
+		}
+		if err != bufio.ErrBufferFull {
+			return 0, err
+		}
+		if len(*buf) > maxHeadBytes {
+			return 0, errHeadTooLarge
+		}
+	}
+	b := *buf
+	n := len(b) - 1 // the LF
+	if n > start && b[n-1] == '\r' {
+		n--
+	}
+	*buf = b[:n]
+	return n - start, nil
+}
+
+// parseHead parses the lines of s (ends are their end offsets).
+func parseHead(s string, ends []int, fields []field, isHead bool) (head, error) {
+	h := head{length: -1, keepAlive: true}
+	status := s[:ends[0]]
+	if len(status) < 12 || !strings.HasPrefix(status, "HTTP/1.") || status[8] != ' ' ||
+		(status[7] != '0' && status[7] != '1') || (len(status) > 12 && status[12] != ' ') {
+		return h, fmt.Errorf("%w: status line %q", errMalformed, truncate(status))
+	}
+	code, err := strconv.Atoi(status[9:12])
+	if err != nil || code < 100 {
+		return h, fmt.Errorf("%w: status line %q", errMalformed, truncate(status))
+	}
+	h.status = code
+	http10 := status[7] == '0'
+	start := ends[0]
+	for _, end := range ends[1:] {
+		line := s[start:end]
+		start = end
+		if line[0] == ' ' || line[0] == '\t' {
+			// obs-fold (RFC 9112 section 5.2): replaced by a space.
+			if len(fields) == 0 {
+				return h, fmt.Errorf("%w: a continuation line before any field", errMalformed)
+			}
+			f := &fields[len(fields)-1]
+			f.val = strings.TrimRight(f.val+" "+strings.Trim(line, " \t"), " \t")
+			continue
+		}
+		colon := strings.IndexByte(line, ':')
+		if colon <= 0 || !validName(line[:colon]) {
+			return h, fmt.Errorf("%w: header line %q", errMalformed, truncate(line))
+		}
+		val := strings.Trim(line[colon+1:], " \t")
+		if strings.IndexByte(val, 0) >= 0 {
+			return h, fmt.Errorf("%w: a NUL in header %s", errMalformed, line[:colon])
+		}
+		fields = append(fields, field{key: textproto.CanonicalMIMEHeaderKey(line[:colon]), val: val})
+	}
+	h.fields = fields
+	return h, h.frame(http10, isHead)
+}
+
+// frame decides how the body is delimited and whether the connection
+// stays usable (RFC 9112 sections 6.3 and 9.3).
+func (h *head) frame(http10, isHead bool) error {
+	var te, cl bool
+	keepAliveToken := false
+	for _, f := range h.fields {
+		switch f.key {
+		case "Transfer-Encoding":
+			te = true
+			h.chunked = lastToken(f.val) == "chunked"
+		case "Content-Length":
+			n, err := parseLength(f.val)
+			if err != nil || (cl && n != h.length) {
+				return fmt.Errorf("%w: Content-Length %q", errMalformed, truncate(f.val))
+			}
+			cl, h.length = true, n
+		case "Connection":
+			if tokenIn(f.val, "close") {
+				h.keepAlive = false
+			}
+			if tokenIn(f.val, "keep-alive") {
+				keepAliveToken = true
+			}
+		case "Trailer":
+			if h.trailer == "" {
+				h.trailer = f.val
+			} else {
+				h.trailer += ", " + f.val
+			}
+		case "Upgrade":
+			h.upgrade = f.val
+		}
+	}
+	if http10 && !keepAliveToken {
+		h.keepAlive = false
+	}
+	switch {
+	case isHead || h.status < 200 || h.status == 204 || h.status == 304:
+		h.noBody, h.chunked, h.length = true, false, 0
+	case te:
+		// Transfer-Encoding wins over Content-Length, which is dropped;
+		// a message with both is not trusted with the connection.
+		h.length = -1
+		if cl || !h.chunked {
+			h.keepAlive = false
+		}
+	case !cl:
+		h.keepAlive = false // the body ends with the connection
+	}
+	return nil
+}
+
+// parseLength parses a Content-Length value: digits, possibly a list of
+// the same value ("5, 5", RFC 9110 section 8.6).
+func parseLength(v string) (int64, error) {
+	var n int64 = -1
+	for part := range strings.SplitSeq(v, ",") {
+		part = strings.Trim(part, " \t")
+		if part == "" || len(part) > 18 {
+			return 0, errMalformed
+		}
+		var m int64
+		for i := 0; i < len(part); i++ {
+			c := part[i]
+			if c < '0' || c > '9' {
+				return 0, errMalformed
+			}
+			m = m*10 + int64(c-'0')
+		}
+		if n >= 0 && m != n {
+			return 0, errMalformed
+		}
+		n = m
+	}
+	return n, nil
+}
+
+// lastToken is the last comma-separated token of v, lower case.
+func lastToken(v string) string {
+	if i := strings.LastIndexByte(v, ','); i >= 0 {
+		v = v[i+1:]
+	}
+	return strings.ToLower(strings.Trim(v, " \t"))
+}
+
+// tokenIn reports whether a comma-separated list has tok, ignoring case.
+func tokenIn(v, tok string) bool {
+	for v != "" {
+		var t string
+		t, v, _ = strings.Cut(v, ",")
+		if strings.EqualFold(strings.Trim(t, " \t"), tok) {
+			return true
+		}
+	}
+	return false
+}
+
+// validName reports whether s is a token (RFC 9110 section 5.6.2).
+func validName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+func truncate(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "..."
+	}
+	return s
+}
