@@ -13,9 +13,14 @@ type fakeComponent struct {
 	closed  bool
 }
 
-func (f *fakeComponent) Start(context.Context) error { f.mu.Lock(); f.started = true; f.mu.Unlock(); return nil }
-func (f *fakeComponent) Close() error                { f.mu.Lock(); f.closed = true; f.mu.Unlock(); return nil }
-func (f *fakeComponent) isClosed() bool              { f.mu.Lock(); defer f.mu.Unlock(); return f.closed }
+func (f *fakeComponent) Start(context.Context) error {
+	f.mu.Lock()
+	f.started = true
+	f.mu.Unlock()
+	return nil
+}
+func (f *fakeComponent) Close() error   { f.mu.Lock(); f.closed = true; f.mu.Unlock(); return nil }
+func (f *fakeComponent) isClosed() bool { f.mu.Lock(); defer f.mu.Unlock(); return f.closed }
 
 func retiring(c Component) *Runtime {
 	rt := &Runtime{components: []Component{c}}
