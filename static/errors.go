@@ -50,7 +50,8 @@ func isNotFound(err error) bool {
 	switch {
 	case errors.Is(err, errNotFound), errors.Is(err, fs.ErrNotExist),
 		errors.Is(err, syscall.ENOTDIR), errors.Is(err, syscall.ELOOP),
-		errors.Is(err, syscall.ENAMETOOLONG), errors.Is(err, syscall.EINVAL):
+		errors.Is(err, syscall.ENAMETOOLONG), errors.Is(err, syscall.EINVAL),
+		errors.Is(err, syscall.ENXIO): // a socket file
 		return true
 	}
 	// os.Root reports a path escaping the root (through ".." or a symbolic

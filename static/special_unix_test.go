@@ -42,12 +42,6 @@ func TestSpecialFiles(t *testing.T) {
 	}
 	srv := serve(t, tr, Options{Browse: true})
 	for _, f := range special {
-		if f.kind == "socket" {
-			// Opening a socket fails with ENXIO, which static answers
-			// 500 today, not 404 as its doc says: only the listing is
-			// checked below until errors.go counts ENXIO as not found.
-			continue
-		}
 		t.Run(f.kind, func(t *testing.T) {
 			if r := raw(t, srv, "/"+f.name); r.status != http.StatusNotFound || tr.leaks(r) {
 				t.Errorf("GET /%s: status %d body %q, want 404", f.name, r.status, r.body)
