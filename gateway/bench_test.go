@@ -71,6 +71,56 @@ func BenchmarkServeHTTP(b *testing.B) {
 	}
 }
 
+// browserHeaders are what a browser sends with a page request, so the
+// outbound header has the size it has in real traffic.
+var browserHeaders = map[string]string{
+	"User-Agent":      "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36",
+	"Accept":          "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+	"Accept-Encoding": "gzip, deflate, br, zstd",
+	"Accept-Language": "en-GB,en;q=0.9",
+	"Cookie":          "session=abc123; theme=dark",
+	"Referer":         "http://bench.local/index.html",
+	"Sec-Fetch-Mode":  "navigate",
+	"Cache-Control":   "max-age=0",
+}
+
+// BenchmarkServeHTTPBrowser is ServeHTTP with a browser's request header.
+func BenchmarkServeHTTPBrowser(b *testing.B) {
+	rt := benchRuntime(b, cannedBackend(b))
+	w := newDiscardWriter()
+	r := httptest.NewRequest(http.MethodGet, "http://bench.local/", nil)
+	for k, v := range browserHeaders {
+		r.Header.Set(k, v)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		w.reset()
+		rt.ServeHTTP(w, r)
+		if w.status != http.StatusOK {
+			b.Fatalf("status %d", w.status)
+		}
+	}
+}
+
+// TestAllocationsPerGET holds the proxied GET to its allocation budget
+// (README, Performance): 20 with a browser's header.
+func TestAllocationsPerGET(t *testing.T) {
+	rt := benchRuntime(t, cannedBackend(t))
+	w := newDiscardWriter()
+	r := httptest.NewRequest(http.MethodGet, "http://bench.local/", nil)
+	for k, v := range browserHeaders {
+		r.Header.Set(k, v)
+	}
+	rt.ServeHTTP(w, r) // warm the pool
+	n := testing.AllocsPerRun(200, func() {
+		w.reset()
+		rt.ServeHTTP(w, r)
+	})
+	if n > 20 {
+		t.Errorf("%v allocations per proxied GET, budget 20", n)
+	}
+}
+
 func BenchmarkServeHTTPParallel(b *testing.B) {
 	for _, bk := range benchBackends {
 		b.Run("backend="+bk.name, func(b *testing.B) {
@@ -94,7 +144,7 @@ func BenchmarkServeHTTPParallel(b *testing.B) {
 }
 
 // benchRuntime compiles benchConfig with the backend at url and starts it.
-func benchRuntime(b *testing.B, url string) *gateway.Runtime {
+func benchRuntime(b testing.TB, url string) *gateway.Runtime {
 	b.Helper()
 	lookup := func(k string) (string, bool) {
 		if k == "BACKEND" {

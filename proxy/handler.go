@@ -43,8 +43,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.Funnel.Fail(w, r, fmt.Errorf("upstream %s: %w", h.Pool.Name, ErrUpgradeH2C))
 		return
 	}
-	body := &bodyGuard{rc: r.Body}
-	out := h.outbound(r, info, up, body)
+	// One allocation holds the attempt's state, the outbound request and
+	// its URL, and the body guard.
+	a := &attempt{h: h, c: upstream.Choice{Req: r, ClientIP: info.ClientIP}}
+	a.body.rc = r.Body
+	body := &a.body
+	out := h.outbound(r, info, up, a)
 	if out.Body != nil && r.ProtoMajor == 1 && wrap.EnableFullDuplex(w) == nil {
 		// Full duplex lets the target answer while the client is still
 		// sending, as HTTP/2 always allows; without it net/http would
@@ -54,7 +58,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// reads the next request, and panic (golang/go#68560).
 		defer r.Body.Close()
 	}
-	a := &attempt{h: h, c: upstream.Choice{Req: r, ClientIP: info.ClientIP}}
 	h.Pool.Request()
 	if err := h.forward(w, out, a, info, body); err != nil {
 		h.Funnel.Fail(w, r, err)
@@ -153,10 +156,12 @@ func idempotent(r *http.Request) bool {
 
 // outbound builds the request sent upstream. The inbound request is not
 // modified; header value slices are shared read-only.
-func (h *Handler) outbound(r *http.Request, info *reqinfo.Info, upgrade string, body *bodyGuard) *http.Request {
-	out := r.WithContext(r.Context()) // shallow copy
+func (h *Handler) outbound(r *http.Request, info *reqinfo.Info, upgrade string, a *attempt) *http.Request {
+	out := &a.out
+	*out = *r // a shallow copy, same context
 	out.Header = h.Forwarding.outboundHeader(r, info, upgrade)
-	u := &url.URL{RawQuery: r.URL.RawQuery, ForceQuery: r.URL.ForceQuery}
+	u := &a.url
+	*u = url.URL{RawQuery: r.URL.RawQuery, ForceQuery: r.URL.ForceQuery}
 	if h.Rewrite != nil {
 		setTargetPath(u, h.Rewrite(info.Path))
 	} else {
@@ -171,7 +176,7 @@ func (h *Handler) outbound(r *http.Request, info *reqinfo.Info, upgrade string, 
 	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
 		out.Body, out.GetBody, out.ContentLength = nil, nil, 0
 	} else {
-		out.Body = body
+		out.Body = &a.body
 	}
 	// Middleware's edits (request_headers, identities) come last, so a
 	// route may override what forwarding wrote.
@@ -185,6 +190,10 @@ type attempt struct {
 	c      upstream.Choice
 	target *upstream.Target
 	failed bool // the response status counted as a passive failure
+
+	out  http.Request // the outbound request
+	url  url.URL      // its URL
+	body bodyGuard    // the client's body, as the forwarder reads it
 }
 
 // EditResponse implements ResponseEditor.

@@ -180,31 +180,48 @@ func (f *Forwarding) outboundHeader(r *http.Request, info *reqinfo.Info, upgrade
 // From a trusted peer the incoming chain is extended; otherwise replaced
 // (the untrusted copies were not copied into out).
 func (f *Forwarding) addForwarding(out http.Header, r *http.Request, info *reqinfo.Info) {
-	peer := info.Peer.String()
+	// The values share one backing array, each slot capped at one
+	// element, so an append by a later edit copies instead of writing
+	// into a neighbour.
+	vals := make([]string, 4)
+	one := func(i int, v string) []string { vals[i] = v; return vals[i : i+1 : i+1] }
+	peer := peerString(r.RemoteAddr, info.Peer)
 	prior := out["X-Forwarded-For"]
 	switch {
 	case len(prior) > 0:
-		out["X-Forwarded-For"] = []string{strings.Join(prior, ", ") + ", " + peer}
+		out["X-Forwarded-For"] = one(0, strings.Join(prior, ", ")+", "+peer)
 	case info.Trusted && info.ClientIP != info.Peer && info.ClientIP.IsValid():
 		// The client came from a Forwarded header only; keep it visible.
-		out["X-Forwarded-For"] = []string{info.ClientIP.String() + ", " + peer}
+		out["X-Forwarded-For"] = one(0, info.ClientIP.String()+", "+peer)
 	default:
-		out["X-Forwarded-For"] = []string{peer}
+		out["X-Forwarded-For"] = one(0, peer)
 	}
 	if _, ok := out["X-Forwarded-Proto"]; !ok {
-		out["X-Forwarded-Proto"] = []string{info.Scheme}
+		out["X-Forwarded-Proto"] = one(1, info.Scheme)
 	}
 	if _, ok := out["X-Forwarded-Host"]; !ok && r.Host != "" {
-		out["X-Forwarded-Host"] = []string{r.Host}
+		out["X-Forwarded-Host"] = one(2, r.Host)
 	}
 	client := peer
 	if info.ClientIP != info.Peer {
 		client = info.ClientIP.String()
 	}
-	out["X-Real-Ip"] = []string{client}
+	out["X-Real-Ip"] = one(3, client)
 	if f.Forwarded {
 		out["Forwarded"] = appendValue(out["Forwarded"], forwardedElement(info.Peer, r.Host, info.Scheme))
 	}
+}
+
+// peerString is the peer's address as text: for an IPv4 peer the host
+// part of RemoteAddr as the socket layer wrote it (no allocation), else
+// the parsed address's canonical form.
+func peerString(remote string, peer netip.Addr) string {
+	if peer.Is4() {
+		if i := strings.LastIndexByte(remote, ':'); i > 0 && strings.IndexByte(remote[:i], ':') < 0 {
+			return remote[:i]
+		}
+	}
+	return peer.String()
 }
 
 // forwardedElement formats one RFC 7239 element for this hop.

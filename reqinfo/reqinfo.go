@@ -45,6 +45,10 @@ type Info struct {
 	// response, so the access log should record this one.
 	Status int
 
+	// IDHeader is the request ID as a header value, kept here so the
+	// response header can share it without an allocation of its own.
+	IDHeader [1]string
+
 	// outbound are the edits middleware asks for on the request header
 	// sent upstream, applied in order after the forwarding headers. A
 	// small inline array: most routes have none or one.
@@ -90,9 +94,33 @@ func With(ctx context.Context, info *Info) context.Context {
 	return context.WithValue(ctx, infoKey{}, info)
 }
 
+// NewContext returns a context carrying a new, zero Info, and the Info:
+// one allocation for both, for the root handler of every request.
+func NewContext(parent context.Context) (context.Context, *Info) {
+	c := &infoCtx{Context: parent}
+	return c, &c.info
+}
+
+// infoCtx is a context holding an Info, as context.WithValue would, but
+// allocated together with it.
+type infoCtx struct {
+	context.Context
+	info Info
+}
+
+func (c *infoCtx) Value(key any) any {
+	if key == (infoKey{}) {
+		return &c.info
+	}
+	return c.Context.Value(key)
+}
+
 // From returns the request's Info. It never returns nil: a request that
 // did not pass through the root handler (a test, say) gets a fresh Info.
 func From(ctx context.Context) *Info {
+	if c, ok := ctx.(*infoCtx); ok {
+		return &c.info // the common case: no walk up the context chain
+	}
 	if info, ok := ctx.Value(infoKey{}).(*Info); ok {
 		return info
 	}

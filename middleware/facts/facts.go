@@ -30,16 +30,18 @@ func New(o Options) func(http.Handler) http.Handler {
 	ips, ridHeader := o.Resolver, o.RequestIDHeader
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			info := &reqinfo.Info{Start: time.Now(), Scheme: "http"}
+			ctx, info := reqinfo.NewContext(r.Context())
+			info.Start, info.Scheme = time.Now(), "http"
 			if r.TLS != nil {
 				info.Scheme = "https"
 			}
 			info.Peer, _ = clientip.ParsePeer(r.RemoteAddr)
 			info.ClientIP, info.Trusted = ips.Resolve(info.Peer, r.Header)
 			info.RequestID = RequestID(r.Header[ridHeader])
-			w.Header()[ridHeader] = []string{info.RequestID}
+			info.IDHeader[0] = info.RequestID
+			w.Header()[ridHeader] = info.IDHeader[:]
 			// The copy made here is the request every later layer owns.
-			next.ServeHTTP(w, r.WithContext(reqinfo.With(r.Context(), info)))
+			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}
 }
@@ -55,7 +57,9 @@ func RequestID(in []string) string {
 	for i := range 8 {
 		b[i], b[8+i] = byte(hi>>(8*i)), byte(lo>>(8*i))
 	}
-	return hex.EncodeToString(b[:])
+	var x [32]byte
+	hex.Encode(x[:], b[:])
+	return string(x[:])
 }
 
 // validID accepts 1 to 200 visible ASCII characters, so an ID cannot

@@ -35,9 +35,32 @@ type exchange struct {
 	stale bool
 	// bodyTouched is set once any of the request body was read.
 	bodyTouched bool
-	// stop ends the watch for the client going away; false if it fired.
+	// stop ends the watch for the client going away (false if it
+	// fired); nil while there is no watch. See watch.
 	stop func() bool
 }
+
+// watch starts ending blocked reads and writes on the target's
+// connection when the client goes away. A request the target answers at
+// once never needs it, so it starts only when waiting begins: for a
+// request with a body, for the head of a slow answer, for a stream.
+func (ex *exchange) watch() {
+	if ex.stop == nil {
+		ex.stop = context.AfterFunc(ex.out.Context(), ex.pc.abort)
+	}
+}
+
+// unwatch ends the watch; false if the client went away meanwhile.
+func (ex *exchange) unwatch() bool {
+	if ex.stop == nil {
+		return ex.out.Context().Err() == nil
+	}
+	return ex.stop()
+}
+
+// quickAnswer is how long the head of an answer may take before the
+// client's leaving is watched for.
+const quickAnswer = 5 * time.Millisecond
 
 // mayRepeat reports whether a stale attempt may be sent again: nothing
 // was answered, and the request is idempotent with no body read.
@@ -59,9 +82,11 @@ func (ex *exchange) run(p *hostPool, fresh bool) error {
 	ex.pc, ex.reused = pc, reused
 	// A client that goes away ends the exchange: blocked reads and
 	// writes on the target's connection return at once.
-	ex.stop = context.AfterFunc(ctx, pc.abort)
+	if ex.out.Body != nil {
+		ex.watch()
+	}
 	keep, err := ex.roundTrip()
-	if ex.stop() && keep && err == nil {
+	if ex.unwatch() && keep && err == nil {
 		pc.pool.put(pc)
 	} else if ex.pc != nil {
 		pc.close()
@@ -119,7 +144,7 @@ func (ex *exchange) roundTrip() (keep bool, err error) {
 		return false, ex.bodyFirst(bodyDone, err)
 	}
 	if h.status == http.StatusSwitchingProtocols {
-		ex.stop() // the tunnel outlives the request's watch
+		ex.unwatch() // the tunnel outlives the request's watch
 		return false, ex.upgrade(&h)
 	}
 	err = ex.relay(&h)
@@ -376,6 +401,20 @@ func (ex *exchange) readResponseHead(isHead bool, bodyDone *chan error, expect b
 			expect = false
 		}
 	}
+	if ex.stop == nil && !expect && pc.br.Buffered() == 0 {
+		// Most answers start within a few milliseconds: only a slower
+		// one is worth watching the client for.
+		pc.c.SetReadDeadline(time.Now().Add(quickAnswer))
+		if _, err := pc.br.Peek(1); err != nil {
+			if !isTimeout(err) {
+				if ex.reused && staleErr(err) {
+					ex.stale = true
+				}
+				return head{}, err
+			}
+			ex.watch()
+		}
+	}
 	setHeadDeadline(0)
 	for {
 		h, gotByte, err := pc.readHead(isHead)
@@ -431,6 +470,7 @@ func (ex *exchange) relay(h *head) error {
 	pc.body.reset(h)
 	stream := h.length < 0 || proxy.IsEventStream(dst)
 	if stream {
+		ex.watch() // a stream may be quiet for long: notice the client leave
 		// Send the header now: a stream's first event may be far away.
 		if err := wrap.Flush(w); err != nil {
 			return &proxy.Error{Phase: proxy.PhaseResponse, Target: ex.t.Name, Err: err, ClientGone: true}
