@@ -122,6 +122,9 @@ func (s *Server) Apply(cfg *config.Config) error {
 	s.reconcile(cfg.Listeners, plans, opened, drain)
 	s.env.Log.Info("configuration applied", "file", cfg.File(), "listeners", len(cfg.Listeners),
 		"routes", len(cfg.Routes), "upstreams", len(cfg.Upstreams))
+	for _, w := range cfg.Warnings() {
+		s.env.Log.Warn("configuration warning", "warning", w.Error())
+	}
 	return nil
 }
 
