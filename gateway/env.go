@@ -31,6 +31,12 @@ type Env struct {
 	// settings. NewEnv sets net/http's (proxy.NewHTTPForwarder); another
 	// engine plugs in here.
 	NewForwarder func(o proxy.TransportOptions, ups *proxy.Upgrades) proxy.Forwarder
+	// HealthObserver, if set, is told of every target health transition
+	// (the admin API and metrics read it); called on the goroutine that
+	// saw the change, so it must not block.
+	HealthObserver func(upstream.HealthEvent)
+	// Metrics, the registry metrics will register with, comes here too:
+	// like everything above it outlives reloads.
 
 	mu         sync.Mutex
 	forwarders map[string]*forwarderEntry // by upstream name

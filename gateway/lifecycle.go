@@ -125,8 +125,9 @@ func (rt *Runtime) close() {
 	}
 }
 
-// poolComponent runs an upstream pool's active health checks.
+// poolComponent runs an upstream pool's active health checks; Close
+// waits for the checkers, which stop when the runtime's context ends.
 type poolComponent struct{ p *upstream.Pool }
 
 func (c poolComponent) Start(ctx context.Context) error { c.p.Start(ctx); return nil }
-func (c poolComponent) Close() error                    { return nil }
+func (c poolComponent) Close() error                    { c.p.Wait(); return nil }

@@ -29,7 +29,7 @@ func compilePool(name string, u *config.Upstream, env *Env) (*upstream.Pool, pro
 	if err != nil {
 		return nil, proxy.TransportOptions{}, err
 	}
-	o := upstream.Options{Logger: env.Log}
+	o := upstream.Options{Logger: env.Log, Observer: env.HealthObserver}
 	if a := u.Health.Active; a != nil {
 		tc, err := tlsData.ClientConfig() // nil tlsData: the defaults
 		if err != nil {
