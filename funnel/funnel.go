@@ -130,3 +130,25 @@ func (f *Funnel) log(r *http.Request, info *reqinfo.Info, status int, err error)
 		slog.String("error", err.Error()),
 	)
 }
+
+// Redirect answers with a redirect Gatehouse makes itself (to HTTPS, to
+// a directory's slash form): the status, Location, and a short body in
+// the form the client asked for, as Fail's answers have.
+func (f *Funnel) Redirect(w http.ResponseWriter, r *http.Request, status int, location string) {
+	h := w.Header()
+	h["Location"] = []string{location}
+	h["X-Content-Type-Options"] = []string{"nosniff"}
+	var body string
+	if wantsJSON(r.Header["Accept"]) {
+		h["Content-Type"] = []string{"application/json"}
+		body = `{"status":` + strconv.Itoa(status) + `,"location":` + strconv.Quote(location) + "}\n"
+	} else {
+		h["Content-Type"] = []string{"text/plain; charset=utf-8"}
+		body = strconv.Itoa(status) + " moved to " + location + "\n"
+	}
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write([]byte(body))
+	}
+}

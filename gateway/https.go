@@ -79,12 +79,7 @@ func (rt *Runtime) plainHTTP(w http.ResponseWriter, r *http.Request, info *reqin
 	}
 	info.Route = "https-redirect"
 	// A raw "#" is data in a request target but a fragment in a URL.
-	w.Header().Set("Location", "https://"+host+strings.ReplaceAll(r.URL.RequestURI(), "#", "%23"))
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.WriteHeader(http.StatusPermanentRedirect)
-	if r.Method != http.MethodHead {
-		w.Write([]byte("Use HTTPS.\n"))
-	}
+	rt.funnel.Redirect(w, r, http.StatusPermanentRedirect, "https://"+host+strings.ReplaceAll(r.URL.RequestURI(), "#", "%23"))
 	return true
 }
 
