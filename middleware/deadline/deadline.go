@@ -6,6 +6,7 @@
 package deadline
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"time"
@@ -21,6 +22,19 @@ type Limits struct {
 
 // Middleware applies l to every request. With no idle limit it returns
 // next unchanged.
+//
+// On HTTP/2 and HTTP/3 a deadline belongs to one stream, not to the
+// connection, and a stream starts with none of its own: no deadline is set
+// before the handler writes or reads, and none on a stream whose request
+// context is done (reset by the client, or its connection gone). This
+// matters because x/net's HTTP/2 server arms a timer for the first
+// deadline of a stream even when the stream has closed in the meantime,
+// and that timer holds the stream until it fires: a client opening and
+// resetting streams at once would pin each one for the whole idle limit.
+// When the handler returns, a deadline it caused is cleared if the stream
+// is gone (which stops such a timer) and otherwise extended, to bound the
+// server's final flush as on HTTP/1.1; the server stops a live stream's
+// timer itself when the stream ends.
 func Middleware(l Limits) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		if l.BodyIdle <= 0 && l.SendIdle <= 0 {
@@ -28,28 +42,58 @@ func Middleware(l Limits) func(http.Handler) http.Handler {
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			rc := http.NewResponseController(w)
+			g := &guard{rc: *http.NewResponseController(w)}
+			if r.ProtoMajor >= 2 {
+				g.stream = r.Context()
+			}
 			if l.BodyIdle > 0 && r.Body != nil && r.Body != http.NoBody {
 				// On a copy: net/http looks at its own request's Body type
 				// after the handler (to answer Expect: 100-continue
 				// correctly), and must still see its own reader.
 				r = r.WithContext(r.Context())
-				r.Body = &body{ReadCloser: r.Body, rc: rc, idle: l.BodyIdle, cap: capAt(start, l.ReadTotal)}
+				g.b = body{ReadCloser: r.Body, g: g, idle: l.BodyIdle, cap: capAt(start, l.ReadTotal)}
+				r.Body = &g.b
+				if g.stream != nil {
+					defer g.b.finish()
+				}
 			}
 			if l.SendIdle > 0 {
-				dw := &writer{ResponseWriter: w, rc: rc, idle: l.SendIdle, cap: capAt(start, l.WriteTotal)}
-				// A deadline left by an earlier request on this
-				// keep-alive connection may have passed: start afresh.
-				dw.extend()
-				// Bound the final flush net/http does after the handler;
-				// the next request on the connection starts afresh again.
-				defer dw.extend()
-				w = dw
+				g.w = writer{ResponseWriter: w, g: g, idle: l.SendIdle, cap: capAt(start, l.WriteTotal)}
+				if g.stream == nil {
+					// A deadline left by an earlier request on this
+					// keep-alive connection may have passed: start afresh.
+					g.w.extend()
+				}
+				// Bound the final flush the server does after the
+				// handler; on HTTP/1.1 the next request on the connection
+				// starts afresh again.
+				defer g.w.finish()
+				w = &g.w
 			}
 			next.ServeHTTP(w, r)
 		})
 	}
 }
+
+// guard is one request's state, in one allocation: its body reader and
+// response writer, and on HTTP/2 and HTTP/3 the stream facts they share.
+type guard struct {
+	rc http.ResponseController
+	w  writer
+	b  body
+	// stream is the request context on HTTP/2 and HTTP/3, done once the
+	// stream is gone; nil on HTTP/1.
+	stream context.Context
+	// readSet and writeSet record that a deadline was set on the stream.
+	readSet, writeSet bool
+}
+
+// settable reports whether a deadline may be set: always on HTTP/1, and on
+// a stream until it is gone.
+func (g *guard) settable() bool { return g.stream == nil || g.stream.Err() == nil }
+
+// gone reports whether g is a stream that has ended.
+func (g *guard) gone() bool { return g.stream != nil && g.stream.Err() != nil }
 
 func capAt(start time.Time, total time.Duration) time.Time {
 	if total <= 0 {
@@ -70,7 +114,7 @@ func next(idle time.Duration, cap time.Time) time.Time {
 // body sets a read deadline before each read of the request body.
 type body struct {
 	io.ReadCloser
-	rc   *http.ResponseController
+	g    *guard
 	idle time.Duration
 	cap  time.Time
 	eof  bool
@@ -80,24 +124,56 @@ func (b *body) Read(p []byte) (int, error) {
 	// After EOF no deadline is set again: net/http clears it when it
 	// starts reading in the background to notice a client going away, and
 	// a new one would make that read fail and cancel a long response.
-	if b.eof {
-		return b.ReadCloser.Read(p)
+	if !b.eof && b.g.settable() {
+		b.g.readSet = b.g.stream != nil
+		_ = b.g.rc.SetReadDeadline(next(b.idle, b.cap))
 	}
-	_ = b.rc.SetReadDeadline(next(b.idle, b.cap))
 	n, err := b.ReadCloser.Read(p)
 	b.eof = err == io.EOF
 	return n, err
 }
 
+// finish runs when a stream's handler returns: a read deadline set on a
+// stream that is gone is cleared, which stops a timer the server may have
+// armed after the stream closed.
+func (b *body) finish() {
+	if b.g.readSet && b.g.gone() {
+		_ = b.g.rc.SetReadDeadline(time.Time{})
+	}
+}
+
 // writer sets a write deadline before each write of the response.
 type writer struct {
 	http.ResponseWriter
-	rc   *http.ResponseController
+	g    *guard
 	idle time.Duration
 	cap  time.Time
 }
 
-func (w *writer) extend() { _ = w.rc.SetWriteDeadline(next(w.idle, w.cap)) }
+// extend moves the write deadline to the idle limit from now; on a stream
+// that is gone it sets none.
+func (w *writer) extend() {
+	if w.g.settable() {
+		w.g.writeSet = w.g.writeSet || w.g.stream != nil
+		_ = w.g.rc.SetWriteDeadline(next(w.idle, w.cap))
+	}
+}
+
+// finish runs when the handler returns. On HTTP/1 it extends the deadline
+// over the final flush. On a stream it does so only if the handler's
+// writes set one (a response of headers alone waits for no flow
+// control), and clears it instead if the stream is gone.
+func (w *writer) finish() {
+	switch {
+	case w.g.stream == nil:
+		w.extend()
+	case !w.g.writeSet:
+	case w.g.gone():
+		_ = w.g.rc.SetWriteDeadline(time.Time{})
+	default:
+		w.extend()
+	}
+}
 
 func (w *writer) Write(p []byte) (int, error) {
 	w.extend()
@@ -107,7 +183,7 @@ func (w *writer) Write(p []byte) (int, error) {
 // FlushError and Flush pass through so streaming responses still stream.
 func (w *writer) FlushError() error {
 	w.extend()
-	return w.rc.Flush()
+	return w.g.rc.Flush()
 }
 
 func (w *writer) Flush() { _ = w.FlushError() }
