@@ -196,7 +196,7 @@ func (v *checker) match(p string, m Match) {
 			v.check(fmt.Sprintf("%s.tls.sni[%d]", p, i), checkMatchHost(n))
 		}
 		for i, ver := range t.Versions {
-			v.oneOf(fmt.Sprintf("%s.tls.versions[%d]", p, i), "TLS version", ver, "1.2", "1.3")
+			v.oneOf(fmt.Sprintf("%s.tls.versions[%d]", p, i), "TLS version", ver, TLSVersions()...)
 		}
 		for i, c := range t.Ciphers {
 			if _, ok := CipherSuiteID(c); !ok {
@@ -204,7 +204,7 @@ func (v *checker) match(p string, m Match) {
 			}
 		}
 		if t.ClientCert != "" {
-			v.oneOf(p+".tls.client_cert", "client_cert", t.ClientCert, "verified", "none")
+			v.oneOf(p+".tls.client_cert", "client_cert", t.ClientCert, ClientCertMatches()...)
 		}
 		for i, subj := range t.ClientSubject {
 			if strings.TrimSpace(subj) == "" || !strings.Contains(subj, "=") {

@@ -23,6 +23,23 @@ func Placeholders() []string {
 	}
 }
 
+// TLSVersions returns the protocol version names settings accept.
+func TLSVersions() []string { return []string{"1.2", "1.3"} }
+
+// TLSVersionID returns the crypto/tls constant of a version name.
+func TLSVersionID(name string) (uint16, bool) {
+	switch name {
+	case "1.2":
+		return tls.VersionTLS12, true
+	case "1.3":
+		return tls.VersionTLS13, true
+	}
+	return 0, false
+}
+
+// ClientCertMatches returns the values match.tls.client_cert accepts.
+func ClientCertMatches() []string { return []string{"verified", "none"} }
+
 // Curves returns the key exchange group names ListenerTLS.Curves accepts.
 func Curves() []string { return []string{"X25519MLKEM768", "X25519", "P256", "P384", "P521"} }
 
@@ -55,8 +72,8 @@ func (v *checker) tlsListeners() {
 }
 
 func (v *checker) listenerTLS(p string, t *ListenerTLS) {
-	v.oneOf(p+".min_version", "TLS version", t.MinVersion, "1.2", "1.3")
-	v.oneOf(p+".max_version", "TLS version", t.MaxVersion, "1.2", "1.3")
+	v.oneOf(p+".min_version", "TLS version", t.MinVersion, TLSVersions()...)
+	v.oneOf(p+".max_version", "TLS version", t.MaxVersion, TLSVersions()...)
 	if t.MinVersion == "1.3" && t.MaxVersion == "1.2" {
 		v.add(p+".max_version", "1.2 is below min_version 1.3")
 	}

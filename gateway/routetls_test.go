@@ -6,10 +6,12 @@ import (
 	"crypto/x509/pkix"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/gatehouse-proxy/gatehouse/config"
+	"github.com/gatehouse-proxy/gatehouse/tlsinfo"
 )
 
 func TestSNINames(t *testing.T) {
@@ -72,9 +74,22 @@ func TestTLSCond(t *testing.T) {
 	if cond, err := tlsCond(nil); cond != nil || err != nil {
 		t.Error("no tls block should compile to no condition")
 	}
-	for _, bad := range []config.MatchTLS{{Versions: config.Strings{"1.1"}}, {ClientCert: "yes"}} {
-		if _, err := tlsCond(&bad); err == nil {
-			t.Errorf("%+v compiled, want an error", bad)
+}
+
+// Config owns the match.tls names; each it accepts means something here.
+func TestTLSMatchNamesAgree(t *testing.T) {
+	for _, v := range config.TLSVersions() {
+		id, ok := config.TLSVersionID(v)
+		if !ok || tlsinfo.Version(&tls.ConnectionState{Version: id}) != v {
+			t.Errorf("TLS version %q: id %#x, %v; the routed request would report another", v, id, ok)
+		}
+	}
+	if got := config.ClientCertMatches(); !slices.Equal(got, []string{"verified", "none"}) {
+		t.Errorf("client_cert values %q: tlsCond knows verified and none", got)
+	}
+	for _, bad := range []string{"1.1", "1.0", "yes"} {
+		if _, ok := config.TLSVersionID(bad); ok {
+			t.Errorf("TLSVersionID(%q) accepted", bad)
 		}
 	}
 }

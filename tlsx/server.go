@@ -123,12 +123,11 @@ func parseVersion(field, v string, def uint16) (uint16, error) {
 	switch v {
 	case "":
 		return def, nil
-	case "1.2":
-		return tls.VersionTLS12, nil
-	case "1.3":
-		return tls.VersionTLS13, nil
 	case "1.0", "1.1":
 		return 0, fmt.Errorf("%s %q: TLS %s is insecure and refused by browsers; use \"1.2\" or \"1.3\"", field, v, v)
+	}
+	if id, ok := config.TLSVersionID(v); ok {
+		return id, nil
 	}
 	return 0, fmt.Errorf("%s %q: use \"1.2\" or \"1.3\"", field, v)
 }
