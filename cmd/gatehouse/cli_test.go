@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -24,9 +25,28 @@ const usageText = `Usage:
   gatehouse [run] [-config FILE]     serve with FILE (default gatehouse.yaml)
   gatehouse validate [-config FILE]  check FILE; list every problem with file:line:column
   gatehouse demo [-listen ADDR]      run a demo site behind Gatehouse (default 127.0.0.1:8080)
-  gatehouse version                  print the version
+  gatehouse version                  print the version and the Go version it was built with
+  gatehouse help [COMMAND]           print this help, or only COMMAND's
+
+Flags of run:
+  -config FILE
+    	serve with the config FILE (default "gatehouse.yaml")
+
+Flags of validate:
+  -config FILE
+    	check the config FILE (default "gatehouse.yaml")
+
+Flags of demo:
+  -listen ADDR
+    	listen on ADDR (default "127.0.0.1:8080")
 
 Signals: SIGHUP reloads the config; SIGTERM or SIGINT drains and exits.
+`
+
+// runUsage is what `gatehouse run -h` prints.
+const runUsage = `Usage: gatehouse run [-config FILE]
+  -config FILE
+    	serve with the config FILE (default "gatehouse.yaml")
 `
 
 // runToEnd runs the binary in testdata and returns what it printed and its
@@ -74,13 +94,31 @@ func TestCommands(t *testing.T) {
 		{name: "validate missing file", args: []string{"validate", "-config", "nope.yaml"},
 			code: 1, stderr: "read config: open nope.yaml: no such file or directory\n"},
 		{name: "version", args: []string{"version"},
-			stdout: "gatehouse " + testVersion + "\n"},
+			stdout: "gatehouse " + testVersion + " " + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH + "\n"},
 		{name: "help", args: []string{"help"},
 			stdout: usageText},
+		{name: "-h", args: []string{"-h"},
+			stdout: usageText},
+		{name: "-help", args: []string{"-help"},
+			stdout: usageText},
+		{name: "--help", args: []string{"--help"},
+			stdout: usageText},
+		{name: "run -h", args: []string{"run", "-h"},
+			stdout: runUsage},
+		{name: "help run", args: []string{"help", "run"},
+			stdout: runUsage},
+		{name: "help of an unknown command", args: []string{"help", "frobnicate"},
+			code: 2, stderr: "gatehouse: unknown command \"frobnicate\"\n\n" + usageText},
+		{name: "validate -h", args: []string{"validate", "--help"},
+			stdout: "Usage: gatehouse validate [-config FILE]\n  -config FILE\n    \tcheck the config FILE (default \"gatehouse.yaml\")\n"},
 		{name: "unknown command", args: []string{"frobnicate"},
 			code: 2, stderr: "gatehouse: unknown command \"frobnicate\"\n\n" + usageText},
 		{name: "unknown flag", args: []string{"validate", "-no-such-flag"},
-			code: 2, stderr: "flag provided but not defined: -no-such-flag\n", stderrHead: true},
+			code: 2, stderr: "flag provided but not defined: -no-such-flag\nUsage: gatehouse validate [-config FILE]\n", stderrHead: true},
+		{name: "unknown flag of the default command", args: []string{"-no-such-flag"},
+			code: 2, stderr: "flag provided but not defined: -no-such-flag\n" + runUsage},
+		{name: "stray argument", args: []string{"validate", "good.yaml"},
+			code: 2, stderr: "gatehouse validate: unexpected argument \"good.yaml\"\nUsage: gatehouse validate [-config FILE]\n", stderrHead: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			stdout, stderr, code := runToEnd(t, tc.args...)

@@ -3,36 +3,34 @@ package main
 import (
 	"flag"
 	"fmt"
-	"os"
+	"io"
 
 	"github.com/gatehouse-proxy/gatehouse/config"
 	demopkg "github.com/gatehouse-proxy/gatehouse/demo"
 )
 
-func demo(args []string) int {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	listen := fs.String("listen", "127.0.0.1:8080", "address Gatehouse listens on")
-	if err := fs.Parse(args); err != nil {
-		return 2
+func defineDemo(fs *flag.FlagSet) func(stdout, stderr io.Writer) int {
+	listen := fs.String("listen", "127.0.0.1:8080", "listen on `ADDR`")
+	return func(stdout, stderr io.Writer) int {
+		svc, err := demopkg.Start()
+		if err != nil {
+			fmt.Fprintf(stderr, "gatehouse demo: starting the demo services: %v\n", err)
+			return 1
+		}
+		defer svc.Close()
+		cfg, err := svc.Config(*listen)
+		if err != nil {
+			fmt.Fprintf(stderr, "gatehouse demo: %v\n", err)
+			return 1
+		}
+		printTryMe(stdout, *listen, svc)
+		return serve(cfg, func() (*config.Config, error) { return svc.Config(*listen) }, "")
 	}
-	svc, err := demopkg.Start()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "gatehouse demo: starting the demo services: %v\n", err)
-		return 1
-	}
-	defer svc.Close()
-	cfg, err := svc.Config(*listen)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "gatehouse demo: %v\n", err)
-		return 1
-	}
-	printTryMe(*listen, svc)
-	return serve(cfg, func() (*config.Config, error) { return svc.Config(*listen) }, "")
 }
 
-func printTryMe(listen string, svc *demopkg.Services) {
+func printTryMe(w io.Writer, listen string, svc *demopkg.Services) {
 	u := "http://" + listen
-	fmt.Printf(`Gatehouse demo: a small site behind Gatehouse on %[1]s
+	fmt.Fprintf(w, `Gatehouse demo: a small site behind Gatehouse on %[1]s
 (config: %[2]s; services: API %[3]s and %[4]s, app %[5]s, echo %[6]s)
 
 Try:
