@@ -16,7 +16,10 @@ func TestBodyLimit(t *testing.T) {
 		t.Error("no limit should build no middleware")
 	}
 	var failed error
-	fail := func(w http.ResponseWriter, r *http.Request, err error) { failed = err; w.WriteHeader(funnel.Status(err)) }
+	fail := func(w http.ResponseWriter, r *http.Request, err error) {
+		failed = err
+		w.WriteHeader(funnel.Status(err))
+	}
 	var readErr error
 	h := New(Options{Max: 10}, fail)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, readErr = io.ReadAll(r.Body)
