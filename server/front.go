@@ -148,6 +148,15 @@ type peekedConn struct {
 	r *bufio.Reader
 }
 
+// CloseWrite half-closes, as the engines do before closing after an
+// error, when the connection under it can.
+func (c *peekedConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
 func (c *peekedConn) Read(p []byte) (int, error) {
 	if c.r.Buffered() > 0 {
 		return c.r.Read(p)

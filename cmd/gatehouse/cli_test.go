@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -132,5 +133,17 @@ func TestCommands(t *testing.T) {
 				t.Errorf("stderr:\n%s\nwant:\n%s", stderr, tc.stderr)
 			}
 		})
+	}
+}
+
+// validate passes a config with warnings, and prints them.
+func TestValidateWarns(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "warn.yaml")
+	os.WriteFile(path, []byte("listeners: [{address: \":0\"}]\nroutes:\n  - {match: {path: /}, respond: {body: hi}}\ndefault_route: {respond: {status: 404}}\n"), 0o600)
+	var out, errb strings.Builder
+	code := dispatch([]string{"validate", "-config", path}, &out, &errb)
+	if code != 0 || !strings.Contains(out.String(), ": ok") ||
+		!strings.Contains(errb.String(), "warning: "+path+":4:1: default_route: never used") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want ok and the warning with its position", code, out.String(), errb.String())
 	}
 }

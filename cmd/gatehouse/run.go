@@ -32,9 +32,13 @@ func defineRun(fs *flag.FlagSet) func(stdout, stderr io.Writer) int {
 func defineValidate(fs *flag.FlagSet) func(stdout, stderr io.Writer) int {
 	path := fs.String("config", "gatehouse.yaml", "check the config `FILE`")
 	return func(stdout, stderr io.Writer) int {
-		if _, err := config.LoadFile(*path); err != nil {
+		cfg, err := config.LoadFile(*path)
+		if err != nil {
 			fmt.Fprintln(stderr, err)
 			return 1
+		}
+		for _, w := range cfg.Warnings() {
+			fmt.Fprintf(stderr, "warning: %v\n", w)
 		}
 		fmt.Fprintf(stdout, "%s: ok\n", *path)
 		return 0
