@@ -59,7 +59,7 @@ func TestPeekPreface(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			client, server := tcpPair(t)
-			f := &front{plan: &plan{cfg: config.Listener{H2C: true, ReadHeaderTimeout: config.Duration(300 * time.Millisecond)}},
+			f := &front{plan: &plan{cfg: config.Listener{H2C: true, ReadHeaderTimeout: config.Duration(600 * time.Millisecond)}},
 				log: slog.New(slog.DiscardHandler)}
 			wrote := make(chan struct{})
 			go func() {
@@ -108,9 +108,9 @@ func TestPeekPreface(t *testing.T) {
 				want += w
 			}
 			// The deadline set for the peek is gone: the rest of the bytes
-			// are read at the client's pace. Waiting past the 300ms
+			// are read at the client's pace. Waiting past the 600ms
 			// read_header_timeout proves it.
-			time.Sleep(400 * time.Millisecond)
+			time.Sleep(700 * time.Millisecond)
 			<-wrote
 			client.(*net.TCPConn).CloseWrite()
 			got, err := io.ReadAll(res.pc)
