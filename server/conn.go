@@ -79,7 +79,8 @@ func (c *conn) CloseWrite() error {
 }
 
 // closed reports a request the engine began to read and never answered
-// nor handed to a handler (a timeout or a hang-up mid-request).
+// nor handed to a handler: read_header_timeout, or a reset. (A client that
+// hangs up mid-header gets the parser's 400, reported when written.)
 func (c *conn) closed() {
 	if c.read.Load() > c.handled.Load() && !c.answered.Load() && c.refused != nil {
 		c.refused(c, funnel.Refusal{Status: 408, Reason: "the connection ended before a whole request arrived (read_header_timeout, or the client hung up)", Proto: "HTTP/1.1"})
