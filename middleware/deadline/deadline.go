@@ -10,6 +10,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/gatehouse-proxy/gatehouse/middleware/wrap"
 )
 
 // Limits are the idle limits per read and per write, and the whole-request
@@ -42,7 +44,7 @@ func Middleware(l Limits) func(http.Handler) http.Handler {
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			g := &guard{rc: *http.NewResponseController(w)}
+			g := &guard{rw: w}
 			if r.ProtoMajor >= 2 {
 				g.stream = r.Context()
 			}
@@ -51,10 +53,9 @@ func Middleware(l Limits) func(http.Handler) http.Handler {
 				// after the handler (to answer Expect: 100-continue
 				// correctly), and must still see its own reader.
 				r = r.WithContext(r.Context())
-				g.b = body{ReadCloser: r.Body, g: g, idle: l.BodyIdle, cap: capAt(start, l.ReadTotal)}
-				r.Body = &g.b
+				r.Body = &body{ReadCloser: r.Body, g: g, idle: l.BodyIdle, cap: capAt(start, l.ReadTotal)}
 				if g.stream != nil {
-					defer g.b.finish()
+					defer g.finishRead()
 				}
 			}
 			if l.SendIdle > 0 {
@@ -75,12 +76,12 @@ func Middleware(l Limits) func(http.Handler) http.Handler {
 	}
 }
 
-// guard is one request's state, in one allocation: its body reader and
-// response writer, and on HTTP/2 and HTTP/3 the stream facts they share.
+// guard is one request's state, with its response writer in the same
+// allocation. Deadlines are set on rw, the server's writer, through
+// wrap's allocation-free helpers.
 type guard struct {
-	rc http.ResponseController
+	rw http.ResponseWriter
 	w  writer
-	b  body
 	// stream is the request context on HTTP/2 and HTTP/3, done once the
 	// stream is gone; nil on HTTP/1.
 	stream context.Context
@@ -94,6 +95,15 @@ func (g *guard) settable() bool { return g.stream == nil || g.stream.Err() == ni
 
 // gone reports whether g is a stream that has ended.
 func (g *guard) gone() bool { return g.stream != nil && g.stream.Err() != nil }
+
+// finishRead runs when a stream's handler returns: a read deadline set on
+// a stream that is gone is cleared, which stops a timer the server may
+// have armed after the stream closed.
+func (g *guard) finishRead() {
+	if g.readSet && g.gone() {
+		_ = wrap.SetReadDeadline(g.rw, time.Time{})
+	}
+}
 
 func capAt(start time.Time, total time.Duration) time.Time {
 	if total <= 0 {
@@ -126,20 +136,11 @@ func (b *body) Read(p []byte) (int, error) {
 	// a new one would make that read fail and cancel a long response.
 	if !b.eof && b.g.settable() {
 		b.g.readSet = b.g.stream != nil
-		_ = b.g.rc.SetReadDeadline(next(b.idle, b.cap))
+		_ = wrap.SetReadDeadline(b.g.rw, next(b.idle, b.cap))
 	}
 	n, err := b.ReadCloser.Read(p)
 	b.eof = err == io.EOF
 	return n, err
-}
-
-// finish runs when a stream's handler returns: a read deadline set on a
-// stream that is gone is cleared, which stops a timer the server may have
-// armed after the stream closed.
-func (b *body) finish() {
-	if b.g.readSet && b.g.gone() {
-		_ = b.g.rc.SetReadDeadline(time.Time{})
-	}
 }
 
 // writer sets a write deadline before each write of the response.
@@ -155,7 +156,7 @@ type writer struct {
 func (w *writer) extend() {
 	if w.g.settable() {
 		w.g.writeSet = w.g.writeSet || w.g.stream != nil
-		_ = w.g.rc.SetWriteDeadline(next(w.idle, w.cap))
+		_ = wrap.SetWriteDeadline(w.g.rw, next(w.idle, w.cap))
 	}
 }
 
@@ -169,7 +170,7 @@ func (w *writer) finish() {
 		w.extend()
 	case !w.g.writeSet:
 	case w.g.gone():
-		_ = w.g.rc.SetWriteDeadline(time.Time{})
+		_ = wrap.SetWriteDeadline(w.g.rw, time.Time{})
 	default:
 		w.extend()
 	}
@@ -183,7 +184,7 @@ func (w *writer) Write(p []byte) (int, error) {
 // FlushError and Flush pass through so streaming responses still stream.
 func (w *writer) FlushError() error {
 	w.extend()
-	return w.g.rc.Flush()
+	return wrap.Flush(w.g.rw)
 }
 
 func (w *writer) Flush() { _ = w.FlushError() }
