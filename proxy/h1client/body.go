@@ -40,7 +40,7 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 		return 0, b.err
 	}
 	if d := b.pc.pool.opts.ReadTimeout; d > 0 {
-		b.pc.c.SetReadDeadline(time.Now().Add(d))
+		b.pc.setReadDeadline(time.Now().Add(d))
 	}
 	var n int
 	var err error

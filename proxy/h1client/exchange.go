@@ -191,9 +191,9 @@ func (ex *exchange) writeHead() error {
 	pc, out := ex.pc, ex.out
 	bw := pc.bw
 	if d := pc.pool.opts.SendTimeout; d > 0 {
-		pc.c.SetWriteDeadline(time.Now().Add(d))
+		pc.setWriteDeadline(time.Now().Add(d))
 	} else {
-		pc.c.SetWriteDeadline(time.Time{})
+		pc.setWriteDeadline(time.Time{})
 	}
 	bw.WriteString(out.Method)
 	bw.WriteByte(' ')
@@ -369,7 +369,7 @@ type deadlineWriter struct{ pc *pconn }
 
 func (d *deadlineWriter) Write(p []byte) (int, error) {
 	if t := d.pc.pool.opts.SendTimeout; t > 0 {
-		d.pc.c.SetWriteDeadline(time.Now().Add(t))
+		d.pc.setWriteDeadline(time.Now().Add(t))
 	}
 	return d.pc.c.Write(p)
 }
@@ -382,13 +382,13 @@ func (ex *exchange) readResponseHead(isHead bool, bodyDone *chan error, expect b
 	d := pc.pool.opts.ResponseHeaderTimeout
 	setHeadDeadline := func(extra time.Duration) {
 		if d > 0 {
-			pc.c.SetReadDeadline(time.Now().Add(d + extra))
+			pc.setReadDeadline(time.Now().Add(d + extra))
 		} else {
-			pc.c.SetReadDeadline(time.Time{})
+			pc.setReadDeadline(time.Time{})
 		}
 	}
 	if expect {
-		pc.c.SetReadDeadline(time.Now().Add(time.Second))
+		pc.setReadDeadline(time.Now().Add(time.Second))
 		if _, err := pc.br.Peek(1); err != nil {
 			var ne net.Error
 			if !errors.As(err, &ne) || !ne.Timeout() {
@@ -404,7 +404,7 @@ func (ex *exchange) readResponseHead(isHead bool, bodyDone *chan error, expect b
 	if ex.stop == nil && !expect && pc.br.Buffered() == 0 {
 		// Most answers start within a few milliseconds: only a slower
 		// one is worth watching the client for.
-		pc.c.SetReadDeadline(time.Now().Add(quickAnswer))
+		pc.setReadDeadline(time.Now().Add(quickAnswer))
 		if _, err := pc.br.Peek(1); err != nil {
 			if !isTimeout(err) {
 				if ex.reused && staleErr(err) {

@@ -232,6 +232,7 @@ type pconn struct {
 	fields  []field
 	body    bodyReader
 	abort   func() // ends blocked reads and writes (the client went away)
+	aborted atomic.Bool
 	peekFn  func(fd uintptr) bool
 	peekOK  bool
 	closed  bool
@@ -244,10 +245,31 @@ func newPconn(p *hostPool, c net.Conn) *pconn {
 	if sc, ok := c.(syscall.Conn); ok {
 		pc.raw, _ = sc.SyscallConn()
 	}
-	pc.abort = func() { pc.c.SetDeadline(aLongTimeAgo) }
+	pc.abort = func() {
+		pc.aborted.Store(true)
+		pc.c.SetDeadline(aLongTimeAgo)
+	}
 	pc.peekFn = pc.peek
 	pc.body.pc = pc
 	return pc
+}
+
+// setReadDeadline sets the read deadline, unless abort has ended the
+// connection's I/O: a deadline set just after the abort must not undo it.
+// (abort marks before it sets; the check after setting closes the race.)
+func (pc *pconn) setReadDeadline(t time.Time) {
+	pc.c.SetReadDeadline(t)
+	if pc.aborted.Load() {
+		pc.c.SetReadDeadline(aLongTimeAgo)
+	}
+}
+
+// setWriteDeadline is setReadDeadline for writes.
+func (pc *pconn) setWriteDeadline(t time.Time) {
+	pc.c.SetWriteDeadline(t)
+	if pc.aborted.Load() {
+		pc.c.SetWriteDeadline(aLongTimeAgo)
+	}
 }
 
 // aLongTimeAgo is a deadline in the past, which ends blocked I/O at once.
