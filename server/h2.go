@@ -10,6 +10,7 @@ import (
 	"golang.org/x/net/http2"
 
 	"github.com/gatehouse-proxy/gatehouse/config"
+	"github.com/gatehouse-proxy/gatehouse/server/h2guard"
 )
 
 // h2engine serves HTTP/2 (over TLS after ALPN "h2", or h2c with prior
@@ -18,9 +19,10 @@ import (
 // tracks the connections itself, so that shutdown sends GOAWAY, lets
 // streams finish and then closes what is left.
 type h2engine struct {
-	srv  *http2.Server
-	base *http.Server // settings the streams follow; never serves
-	h    http.Handler
+	srv   *http2.Server
+	base  *http.Server // settings the streams follow; never serves
+	h     http.Handler
+	guard *h2guard.Policy // ends connections that reset streams faster than any real client
 
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
@@ -54,7 +56,11 @@ func newH2(lc *config.Listener, h http.Handler, log *slog.Logger) *h2engine {
 	if err := http2.ConfigureServer(base, srv); err != nil {
 		log.Error("HTTP/2 setup failed", "listener", name, "error", err)
 	}
-	return &h2engine{srv: srv, base: base, h: h, conns: map[net.Conn]struct{}{}}
+	guard := &h2guard.Policy{Listener: name, OnTrip: func(e h2guard.Event) {
+		log.Warn("HTTP/2 connection resets streams too fast", "listener", e.Listener, "peer", e.Remote.String(),
+			"opened", e.Opened, "resets", e.Resets, "last_stream", e.LastStream)
+	}}
+	return &h2engine{srv: srv, base: base, h: h, guard: guard, conns: map[net.Conn]struct{}{}}
 }
 
 // serve serves c until it closes, with ctx as its requests' base. It
@@ -74,7 +80,7 @@ func (e *h2engine) serve(ctx context.Context, c net.Conn) bool {
 		e.mu.Unlock()
 		e.wg.Done()
 	}()
-	e.srv.ServeConn(c, &http2.ServeConnOpts{Context: ctx, BaseConfig: e.base, Handler: e.h})
+	e.srv.ServeConn(e.guard.Wrap(c), &http2.ServeConnOpts{Context: ctx, BaseConfig: e.base, Handler: e.h})
 	return true
 }
 
