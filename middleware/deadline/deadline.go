@@ -59,7 +59,8 @@ func Middleware(l Limits) func(http.Handler) http.Handler {
 				}
 			}
 			if l.SendIdle > 0 {
-				g.w = writer{ResponseWriter: w, g: g, idle: l.SendIdle, cap: capAt(start, l.WriteTotal)}
+				g.w = writer{g: g, idle: l.SendIdle, cap: capAt(start, l.WriteTotal)}
+				g.w.Reset(w, nil)
 				if g.stream == nil {
 					// A deadline left by an earlier request on this
 					// keep-alive connection may have passed: start afresh.
@@ -145,7 +146,7 @@ func (b *body) Read(p []byte) (int, error) {
 
 // writer sets a write deadline before each write of the response.
 type writer struct {
-	http.ResponseWriter
+	wrap.Writer
 	g    *guard
 	idle time.Duration
 	cap  time.Time
@@ -178,13 +179,13 @@ func (w *writer) finish() {
 
 func (w *writer) Write(p []byte) (int, error) {
 	w.extend()
-	return w.ResponseWriter.Write(p)
+	return w.Writer.Write(p)
 }
 
 // FlushError and Flush pass through so streaming responses still stream.
 func (w *writer) FlushError() error {
 	w.extend()
-	return wrap.Flush(w.g.rw)
+	return w.Writer.FlushError()
 }
 
 func (w *writer) Flush() { _ = w.FlushError() }
@@ -207,7 +208,7 @@ func (w *writer) ReadFrom(src io.Reader) (int64, error) {
 			n = remain
 		}
 		w.extend()
-		got, err := io.Copy(w.ResponseWriter, &io.LimitedReader{R: inner, N: n})
+		got, err := w.Writer.ReadFrom(&io.LimitedReader{R: inner, N: n})
 		total += got
 		if remain > 0 {
 			remain -= got
@@ -218,6 +219,3 @@ func (w *writer) ReadFrom(src io.Reader) (int64, error) {
 	}
 	return total, nil
 }
-
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (w *writer) Unwrap() http.ResponseWriter { return w.ResponseWriter }
