@@ -143,6 +143,12 @@ func (ex *exchange) roundTrip() (keep bool, err error) {
 	if err != nil {
 		return false, ex.bodyFirst(bodyDone, err)
 	}
+	if h.status == http.StatusSwitchingProtocols && bodyDone != nil {
+		// The proxy never upgrades a request with a body; a target that
+		// switches anyway is not followed.
+		ex.finishBody(bodyDone, false)
+		return false, errors.New("the target switched protocols on a request with a body")
+	}
 	if h.status == http.StatusSwitchingProtocols {
 		ex.unwatch() // the tunnel outlives the request's watch
 		return false, ex.upgrade(&h)
@@ -287,20 +293,21 @@ func writeTarget(bw *bufio.Writer, out *http.Request) {
 // the outcome: nil, an error of the client's body, or errBodyWrite.
 func (ex *exchange) sendBody() chan error {
 	done := make(chan error, 1)
+	pc := ex.pc // ex.pc may change while the body goes out (an upgrade)
 	go func() {
-		err := ex.writeBody()
+		err := ex.writeBody(pc)
 		if err != nil && !errors.Is(err, errBodyWrite) {
 			// The client's body failed (too large, stalled, cut off):
 			// no answer is worth waiting for.
-			ex.pc.abort()
+			pc.abort()
 		}
 		done <- err
 	}()
 	return done
 }
 
-func (ex *exchange) writeBody() error {
-	pc, out := ex.pc, ex.out
+func (ex *exchange) writeBody(pc *pconn) error {
+	out := ex.out
 	src := &touchReader{r: out.Body, touched: &ex.bodyTouched}
 	dst := &deadlineWriter{pc: pc}
 	var err error
