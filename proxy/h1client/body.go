@@ -18,6 +18,7 @@ import (
 // reader from net/http/httputil).
 type bodyReader struct {
 	pc      *pconn
+	ex      *exchange // whose watch for the client leaving starts when the body outlasts one read
 	remain  int64     // fixed length: bytes left; -1 for chunked or close-delimited
 	chunked io.Reader // nil unless chunked
 	eof     bool
@@ -56,6 +57,9 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 		if b.remain == 0 {
 			b.eof = true
 			return 0, io.EOF
+		}
+		if b.ex != nil && b.pc.br.Buffered() == 0 {
+			b.ex.watch() // this read waits for the target: notice the client leave
 		}
 		if int64(len(p)) > b.remain {
 			p = p[:b.remain]

@@ -12,7 +12,7 @@ import (
 	"github.com/gatehouse-proxy/gatehouse/proxy"
 )
 
-// TestBugHandOffLostWhenWaiterTimesOut: put (pool.go) hands a
+// TestRegressionHandOffLostWhenWaiterTimesOut: put (pool.go) hands a
 // connection to the first waiter under max_conns by popping it under the
 // lock but sending on its channel after unlocking. A waiter whose wait
 // ends (timer, slot, client gone) in between finds its channel empty,
@@ -26,7 +26,7 @@ import (
 // mutex's starvation mode, in which Unlock hands the lock to the next
 // waiter and yields: put's Unlock runs the timed-out waiter before put's
 // send.
-func TestBugHandOffLostWhenWaiterTimesOut(t *testing.T) {
+func TestRegressionHandOffLostWhenWaiterTimesOut(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	var closed atomic.Bool
 	o := proxy.TransportOptions{MaxConns: 1, MaxIdleConns: 1, DialTimeout: 30 * time.Millisecond}
@@ -43,7 +43,7 @@ func TestBugHandOffLostWhenWaiterTimesOut(t *testing.T) {
 	}
 	waited := make(chan result, 1)
 	go func() {
-		got, err := p.acquire(context.Background())
+		got, err := p.acquire(context.Background(), false)
 		waited <- result{got, err}
 	}()
 	for deadline := time.Now().Add(5 * time.Second); ; {
@@ -75,7 +75,7 @@ func TestBugHandOffLostWhenWaiterTimesOut(t *testing.T) {
 	p.mu.Unlock()
 	if r.pc != pc && idle == 0 {
 		t.Errorf("the connection put back was lost: the waiter got %v (%v) and the pool holds none idle", r.pc, r.err)
-		if _, err := p.acquire(context.Background()); errors.Is(err, proxy.ErrConnLimit) {
+		if _, err := p.acquire(context.Background(), false); errors.Is(err, proxy.ErrConnLimit) {
 			t.Errorf("and its slot is gone: with no connection in use, a new request gets %v", err)
 		}
 	}

@@ -1,6 +1,6 @@
 package h1client_test
 
-// Tests named TestBug... show bugs found while writing this package's
+// Tests named TestRegression... show bugs found while writing this package's
 // tests. They fail until the bug is fixed; each says where it is.
 
 import (
@@ -17,13 +17,13 @@ import (
 	"github.com/gatehouse-proxy/gatehouse/proxy"
 )
 
-// TestBugPostConnectionNotReused: a request with a body loses its
+// TestRegressionPostConnectionNotReused: a request with a body loses its
 // keep-alive connection now and then although the target read the body
 // and answered it in full (a few in a hundred on loopback). finishBody
 // (exchange.go, the select with a default case) gives the body's sender
 // no time to report: the target can read the last byte and answer before
 // the sender goroutine, whose last write has returned, sends on bodyDone.
-func TestBugPostConnectionNotReused(t *testing.T) {
+func TestRegressionPostConnectionNotReused(t *testing.T) {
 	b := newBackend(t, answer(okResp))
 	f := newForwarder(t, testOpts())
 	for i := range 500 {
@@ -37,14 +37,14 @@ func TestBugPostConnectionNotReused(t *testing.T) {
 	}
 }
 
-// TestBugSendTimeoutDoesNotEndExchange: when the target stops reading the
+// TestRegressionSendTimeoutDoesNotEndExchange: when the target stops reading the
 // request body, SendTimeout fails the body's sender (exchange.go,
 // deadlineWriter), but nothing ends the wait for the response head
 // (readResponseHead): the exchange lasts until ResponseHeaderTimeout
 // (60s by default; forever with none), and then reports a header timeout
 // instead of the stalled upload. (HTTPForwarder's watchdog cancels the
 // whole round trip.)
-func TestBugSendTimeoutDoesNotEndExchange(t *testing.T) {
+func TestRegressionSendTimeoutDoesNotEndExchange(t *testing.T) {
 	stop := make(chan struct{})
 	b := newBackend(t, func(c *bconn) {
 		if _, err := c.readHead(); err != nil {
@@ -92,13 +92,13 @@ func (s *slowBody) Read(p []byte) (int, error) {
 	return copy(p, "chunk"), nil
 }
 
-// TestBugResponseHeaderTimeoutCountsUpload: ResponseHeaderTimeout is
+// TestRegressionResponseHeaderTimeoutCountsUpload: ResponseHeaderTimeout is
 // documented (config.go, and net/http's meaning) as the wait for the head
 // after the request was sent, but readResponseHead arms it when the
 // upload starts: an upload that lasts longer than the timeout fails with
 // "timeout awaiting response headers" while the target is still reading
 // it. With the default of 60s, any upload over a minute fails (504).
-func TestBugResponseHeaderTimeoutCountsUpload(t *testing.T) {
+func TestRegressionResponseHeaderTimeoutCountsUpload(t *testing.T) {
 	b := newBackend(t, answer(okResp))
 	o := testOpts()
 	o.ResponseHeaderTimeout = 500 * time.Millisecond
@@ -110,7 +110,7 @@ func TestBugResponseHeaderTimeoutCountsUpload(t *testing.T) {
 	}
 }
 
-// TestBugIdleConnOlderThanReadTimeoutNotReused: a pooled connection idle
+// TestRegressionIdleConnOlderThanReadTimeoutNotReused: a pooled connection idle
 // for longer than the last read deadline set on it (ReadTimeout after a
 // body, ResponseHeaderTimeout after a bodiless answer) is never reused:
 // the liveness peek (pool.go, alive) goes through RawConn.Read, which
@@ -118,7 +118,7 @@ func TestBugResponseHeaderTimeoutCountsUpload(t *testing.T) {
 // taken for dead and closed. With the defaults (60s read, 90s idle) every
 // connection idle 60 to 90s is wasted; with a short read_timeout almost
 // every one is.
-func TestBugIdleConnOlderThanReadTimeoutNotReused(t *testing.T) {
+func TestRegressionIdleConnOlderThanReadTimeoutNotReused(t *testing.T) {
 	for _, tc := range []struct {
 		name, resp string
 		o          func(*proxy.TransportOptions)
@@ -162,7 +162,7 @@ func (w *signalWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// TestBugEarlyAnswerWaitsForClientBody: after relaying an answer the
+// TestRegressionEarlyAnswerWaitsForClientBody: after relaying an answer the
 // target gave before reading the whole body (a 413, a 401), Forward waits
 // for the body's sender (exchange.go, finishBody: SetDeadline and then
 // <-bodyDone). The deadline stops only a sender blocked writing to the
@@ -173,7 +173,7 @@ func (w *signalWriter) Write(p []byte) (int, error) {
 // write sets a fresh one (deadlineWriter, which setWriteDeadline does not
 // guard, since finishBody does not go through abort), so more of the body
 // reaches the target after its answer.
-func TestBugEarlyAnswerWaitsForClientBody(t *testing.T) {
+func TestRegressionEarlyAnswerWaitsForClientBody(t *testing.T) {
 	forwarded := make(chan struct{})
 	after := make(chan []byte, 1)
 	b := newBackend(t, func(c *bconn) {
@@ -219,7 +219,7 @@ func TestBugEarlyAnswerWaitsForClientBody(t *testing.T) {
 	}
 }
 
-// TestBugClientGoneNotNoticed: the watch for the client going away
+// TestRegressionClientGoneNotNoticed: the watch for the client going away
 // (exchange.go, readResponseHead and relay) starts only when the first
 // byte of the head takes over 5 ms, or for a request body or a streamed
 // answer. So it never starts when the target sends a 103 Early Hints (or
@@ -227,7 +227,7 @@ func TestBugEarlyAnswerWaitsForClientBody(t *testing.T) {
 // answer, nor for a Content-Length body that stalls: a client that left
 // holds the target's connection until ResponseHeaderTimeout or
 // ReadTimeout (60s each by default).
-func TestBugClientGoneNotNoticed(t *testing.T) {
+func TestRegressionClientGoneNotNoticed(t *testing.T) {
 	for _, tc := range []clientGoneCase{
 		{name: "after a quick 103, waiting for the final head", resp: "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n",
 			out: getOut, phase: proxy.PhaseRequest},
@@ -239,11 +239,11 @@ func TestBugClientGoneNotNoticed(t *testing.T) {
 	}
 }
 
-// TestBugListenerAltSvcAppended: the listener's Alt-Svc wins over the
+// TestRegressionListenerAltSvcAppended: the listener's Alt-Svc wins over the
 // target's (CopyResponseHeader's rule), but when the target sends Alt-Svc
 // twice, copyFields (exchange.go) skips only the first and appends the
 // second to the listener's.
-func TestBugListenerAltSvcAppended(t *testing.T) {
+func TestRegressionListenerAltSvcAppended(t *testing.T) {
 	b := newBackend(t, answer("HTTP/1.1 200 OK\r\nAlt-Svc: h2=\":1\"\r\nAlt-Svc: h2=\":2\"\r\nContent-Length: 2\r\n\r\nok"))
 	f := newForwarder(t, testOpts())
 	rec := newRecorder()
@@ -256,13 +256,13 @@ func TestBugListenerAltSvcAppended(t *testing.T) {
 	}
 }
 
-// TestBugQuadraticHead: relaying a response head costs time quadratic in
+// TestRegressionQuadraticHead: relaying a response head costs time quadratic in
 // its fields: copyFields calls seenBefore (a scan of all earlier fields)
 // for each field, and builds the Connection names by concatenation and
 // scans them per field; frame concatenates Trailer values. A target's
 // head within the 1 MiB limit costs seconds of CPU (111,000 distinct
 // names: 24s here) where net/http takes milliseconds.
-func TestBugQuadraticHead(t *testing.T) {
+func TestRegressionQuadraticHead(t *testing.T) {
 	if raceEnabled {
 		t.Skip("too slow under the race detector, and not about races")
 	}
@@ -285,7 +285,8 @@ func TestBugQuadraticHead(t *testing.T) {
 			b := newBackend(t, answer(sb.String()))
 			f := newForwarder(t, testOpts())
 			start := time.Now()
-			if _, _, _, err := forward(f, b, newOut("GET", "/", nil, 0)); err != nil {
+			// More fields than the parser allows are refused, fast.
+			if _, _, _, err := forward(f, b, newOut("GET", "/", nil, 0)); err != nil && !strings.Contains(err.Error(), "header fields") {
 				t.Fatal(err)
 			}
 			if d := time.Since(start); d > 500*time.Millisecond {
@@ -295,14 +296,14 @@ func TestBugQuadraticHead(t *testing.T) {
 	}
 }
 
-// TestBugUnknownTransferCodingRelayedAsIdentity: a body with a transfer
+// TestRegressionUnknownTransferCodingRelayedAsIdentity: a body with a transfer
 // coding other than chunked ("gzip, chunked") is de-chunked and relayed
 // still gzipped, with Transfer-Encoding (hop-by-hop) dropped and nothing
 // else saying so: the client gets bytes it cannot read. head.go's frame
 // looks only at the last coding. net/http's Transport refuses such a
 // response ("unsupported transfer encoding"); so should this, or relay
 // the coding.
-func TestBugUnknownTransferCodingRelayedAsIdentity(t *testing.T) {
+func TestRegressionUnknownTransferCodingRelayedAsIdentity(t *testing.T) {
 	b := newBackend(t, answer("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\n\x1f\x8b\x08\x00\x00\r\n0\r\n\r\n"))
 	f := newForwarder(t, testOpts())
 	_, res, body, err := forward(f, b, newOut("GET", "/", nil, 0))
@@ -311,11 +312,11 @@ func TestBugUnknownTransferCodingRelayedAsIdentity(t *testing.T) {
 	}
 }
 
-// TestBugHTTP10WithTransferEncodingKeptAlive: RFC 9112 section 6.1: an
+// TestRegressionHTTP10WithTransferEncodingKeptAlive: RFC 9112 section 6.1: an
 // HTTP/1.0 message with Transfer-Encoding MUST be treated as faultily
 // framed and its connection closed after it. frame (head.go) honours
 // the HTTP/1.0 keep-alive token regardless, and reuses the connection.
-func TestBugHTTP10WithTransferEncodingKeptAlive(t *testing.T) {
+func TestRegressionHTTP10WithTransferEncodingKeptAlive(t *testing.T) {
 	b := newBackend(t, func(c *bconn) {
 		if c.n == 1 {
 			if _, err := c.read(); err != nil {
@@ -333,12 +334,12 @@ func TestBugHTTP10WithTransferEncodingKeptAlive(t *testing.T) {
 	}
 }
 
-// TestBugBodilessTEAndCLKeptAlive: head.go documents keepAlive as false
+// TestRegressionBodilessTEAndCLKeptAlive: head.go documents keepAlive as false
 // for "a message with both Transfer-Encoding and Content-Length (a
 // smuggling attempt)", but frame returns before that check for bodiless
 // answers (HEAD, 204, 304), whose connection is then reused. Minor: such
 // a message has no body to misframe; the code or its doc should change.
-func TestBugBodilessTEAndCLKeptAlive(t *testing.T) {
+func TestRegressionBodilessTEAndCLKeptAlive(t *testing.T) {
 	for _, tc := range []struct{ method, resp string }{
 		{"HEAD", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"},
 		{"GET", "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"},
@@ -365,13 +366,13 @@ func TestBugBodilessTEAndCLKeptAlive(t *testing.T) {
 	}
 }
 
-// TestBugBadOutboundValueDialsAgain: a request refused for a value with
+// TestRegressionBadOutboundValueDialsAgain: a request refused for a value with
 // a line break, sent on a pooled connection, is taken for a stale
 // connection (roundTrip sets stale on any writeHead error, the refusal
 // included) and retried on a freshly dialed one, to be refused again: a
 // good pooled connection closed and a dial wasted per such request. The
 // values are checkable before any connection is taken.
-func TestBugBadOutboundValueDialsAgain(t *testing.T) {
+func TestRegressionBadOutboundValueDialsAgain(t *testing.T) {
 	b := newBackend(t, answer(okResp))
 	f := newForwarder(t, testOpts())
 	mustGet(t, f, b, "/")
@@ -386,12 +387,12 @@ func TestBugBadOutboundValueDialsAgain(t *testing.T) {
 	}
 }
 
-// TestBugHeaderNameNotValidated: header names are written as they are
+// TestRegressionHeaderNameNotValidated: header names are written as they are
 // (writeHead, writeTrailer), so a name with a line break injects fields
 // into the request; only values are checked. Config validation and the
 // servers' parsers keep such names out today, so this is defence in
 // depth; net/http's Transport refuses invalid names.
-func TestBugHeaderNameNotValidated(t *testing.T) {
+func TestRegressionHeaderNameNotValidated(t *testing.T) {
 	heads := make(chan string, 1)
 	b := newBackend(t, func(c *bconn) {
 		var head strings.Builder
@@ -425,11 +426,11 @@ func TestBugHeaderNameNotValidated(t *testing.T) {
 	}
 }
 
-// TestBugNULInFoldedValue: parseHead (head.go) refuses a NUL in a field
+// TestRegressionNULInFoldedValue: parseHead (head.go) refuses a NUL in a field
 // value, but not on an obs-fold continuation line, whose text is appended
 // unchecked: the NUL reaches the client in the header (net/http's
 // HTTP/1.1 server writes it as it is). Found by FuzzParseHead.
-func TestBugNULInFoldedValue(t *testing.T) {
+func TestRegressionNULInFoldedValue(t *testing.T) {
 	b := newBackend(t, answer("HTTP/1.1 200 OK\r\nX-A: a\r\n \x00b\r\nContent-Length: 2\r\n\r\nok"))
 	f := newForwarder(t, testOpts())
 	_, res, _, err := forward(f, b, newOut("GET", "/", nil, 0))

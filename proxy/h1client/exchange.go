@@ -2,6 +2,7 @@ package h1client
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gatehouse-proxy/gatehouse/funnel"
 	"github.com/gatehouse-proxy/gatehouse/middleware/wrap"
 	"github.com/gatehouse-proxy/gatehouse/proxy"
 	"github.com/gatehouse-proxy/gatehouse/upstream"
@@ -131,11 +133,14 @@ func (ex *exchange) roundTrip() (keep bool, err error) {
 	pc, out := ex.pc, ex.out
 	expect := out.Body != nil && proxy.HasToken(out.Header["Expect"], "100-continue")
 	if err := ex.writeHead(); err != nil {
-		ex.stale = ex.reused
+		ex.stale = ex.reused && !errors.Is(err, errBadOutbound)
 		return false, err
 	}
 	var bodyDone chan error
 	if out.Body != nil && !expect {
+		// The wait for the head starts when the body is out (the sender
+		// sets it), as response_header_timeout says.
+		pc.setReadDeadline(time.Time{})
 		bodyDone = ex.sendBody()
 	}
 	isHead := out.Method == http.MethodHead
@@ -146,7 +151,7 @@ func (ex *exchange) roundTrip() (keep bool, err error) {
 	if h.status == http.StatusSwitchingProtocols && bodyDone != nil {
 		// The proxy never upgrades a request with a body; a target that
 		// switches anyway is not followed.
-		ex.finishBody(bodyDone, false)
+		ex.finishBody(bodyDone, false, false)
 		return false, errors.New("the target switched protocols on a request with a body")
 	}
 	if h.status == http.StatusSwitchingProtocols {
@@ -154,7 +159,7 @@ func (ex *exchange) roundTrip() (keep bool, err error) {
 		return false, ex.upgrade(&h)
 	}
 	err = ex.relay(&h)
-	bodyOK := ex.finishBody(bodyDone, err == nil && h.keepAlive)
+	bodyOK := ex.finishBody(bodyDone, err == nil && h.keepAlive, err == nil)
 	return err == nil && h.keepAlive && bodyOK && pc.body.done(), err
 }
 
@@ -162,34 +167,49 @@ func (ex *exchange) roundTrip() (keep bool, err error) {
 // failed first for a reason of the client's: that is the error then.
 func (ex *exchange) bodyFirst(bodyDone chan error, err error) error {
 	if bodyDone != nil {
-		ex.pc.c.SetDeadline(aLongTimeAgo)
-		if berr := <-bodyDone; berr != nil && !errors.Is(berr, errBodyWrite) {
-			return berr
+		ex.pc.abort()
+		if berr := <-bodyDone; berr != nil && (!errors.Is(berr, errBodyWrite) || isTimeout(berr)) {
+			return berr // the client's body failed, or the target stopped taking it
 		}
 	}
 	return err
 }
 
-// finishBody waits for the request body's sender. A response that ended
-// before its request (the target answered early) leaves the connection
-// unusable: the sender is stopped by closing the connection.
-func (ex *exchange) finishBody(bodyDone chan error, wait bool) bool {
+// senderGrace is how long a response that came before its request's
+// body was all sent waits for the sender before giving up the
+// connection: usually the last bytes are just leaving.
+const senderGrace = 50 * time.Millisecond
+
+// finishBody waits for the request body's sender and reports whether it
+// sent the whole body. A response that ended before its request (the
+// target answered early, or the answer is not reusable) stops the sender;
+// an answer relayed (answered) is flushed to the client first, since the
+// sender may be blocked reading a slow client and the handler returns
+// only after it.
+func (ex *exchange) finishBody(bodyDone chan error, reusable, answered bool) bool {
 	if bodyDone == nil {
 		return true
-	}
-	if !wait {
-		ex.pc.c.SetDeadline(aLongTimeAgo)
-		<-bodyDone
-		return false
 	}
 	select {
 	case err := <-bodyDone:
 		return err == nil
 	default:
-		ex.pc.c.SetDeadline(aLongTimeAgo)
-		<-bodyDone
-		return false
 	}
+	if answered {
+		_ = wrap.Flush(ex.w)
+	}
+	if reusable {
+		t := time.NewTimer(senderGrace)
+		defer t.Stop()
+		select {
+		case err := <-bodyDone:
+			return err == nil
+		case <-t.C:
+		}
+	}
+	ex.pc.abort()
+	<-bodyDone
+	return false
 }
 
 // writeHead writes the request line and header.
@@ -223,6 +243,9 @@ func (ex *exchange) writeHead() error {
 				continue // the proxy's way of saying: send none
 			}
 		}
+		if !validName(k) {
+			return fmt.Errorf("%w: header name %q", errBadOutbound, k)
+		}
 		for _, v := range vv {
 			if !validValue(v) {
 				return fmt.Errorf("%w: header %s", errBadOutbound, k)
@@ -249,6 +272,9 @@ func (ex *exchange) writeHead() error {
 			bw.WriteString("Trailer: ")
 			first := true
 			for k := range out.Trailer {
+				if !validName(k) {
+					return fmt.Errorf("%w: trailer name %q", errBadOutbound, k)
+				}
 				if !first {
 					bw.WriteString(", ")
 				}
@@ -264,7 +290,8 @@ func (ex *exchange) writeHead() error {
 
 // errBadOutbound is a header value Gatehouse would have to send that
 // HTTP/1.1 cannot carry (a CR, LF or NUL).
-var errBadOutbound = errors.New("the request cannot be sent upstream: a value holds a line break or NUL")
+var errBadOutbound = &funnel.Class{Status: http.StatusBadRequest, Message: funnel.ErrBadRequest.Message,
+	Reason: "the request cannot be sent upstream: a header name is not a token, or a value holds a line break or NUL"}
 
 func validValue(v string) bool {
 	return strings.IndexByte(v, '\r') < 0 && strings.IndexByte(v, '\n') < 0 && strings.IndexByte(v, 0) < 0
@@ -296,9 +323,15 @@ func (ex *exchange) sendBody() chan error {
 	pc := ex.pc // ex.pc may change while the body goes out (an upgrade)
 	go func() {
 		err := ex.writeBody(pc)
-		if err != nil && !errors.Is(err, errBodyWrite) {
-			// The client's body failed (too large, stalled, cut off):
-			// no answer is worth waiting for.
+		switch {
+		case err == nil:
+			if d := pc.pool.opts.ResponseHeaderTimeout; d > 0 {
+				pc.setReadDeadline(time.Now().Add(d))
+			}
+		case !errors.Is(err, errBodyWrite), isTimeout(err):
+			// The client's body failed (too large, stalled, cut off), or
+			// the target stopped taking it for send_timeout: no answer
+			// is worth waiting for.
 			pc.abort()
 		}
 		done <- err
@@ -331,6 +364,9 @@ func (ex *exchange) writeBody(pc *pconn) error {
 	if src.err != nil {
 		return src.err // the client's body failed: the handler tells 408, 413, 400 or 499
 	}
+	if isTimeout(err) {
+		err = &stallError{what: "the target took no request body bytes", limit: pc.pool.opts.SendTimeout, err: err}
+	}
 	if err != nil {
 		return fmt.Errorf("%w: %w", errBodyWrite, err)
 	}
@@ -341,6 +377,9 @@ func (ex *exchange) writeBody(pc *pconn) error {
 func writeTrailer(w io.Writer, tr http.Header) error {
 	var b strings.Builder
 	for k, vv := range tr {
+		if !validName(k) {
+			continue // never announced either (writeHead refused it)
+		}
 		for _, v := range vv {
 			if validValue(v) {
 				b.WriteString(k + ": " + v + "\r\n")
@@ -404,6 +443,7 @@ func (ex *exchange) readResponseHead(isHead bool, bodyDone *chan error, expect b
 			}
 		}
 		if pc.br.Buffered() == 0 { // no answer within the second: send
+			pc.setReadDeadline(time.Time{})
 			*bodyDone = ex.sendBody()
 			expect = false
 		}
@@ -420,9 +460,14 @@ func (ex *exchange) readResponseHead(isHead bool, bodyDone *chan error, expect b
 				return head{}, err
 			}
 			ex.watch()
+		} else if !headBuffered(pc.br) {
+			ex.watch() // the head began at once but its end has not come
 		}
 	}
-	setHeadDeadline(0)
+	if *bodyDone == nil {
+		setHeadDeadline(0) // else the sender sets it once the body is out
+	}
+	informational := 0
 	for {
 		h, gotByte, err := pc.readHead(isHead)
 		if err != nil {
@@ -435,12 +480,19 @@ func (ex *exchange) readResponseHead(isHead bool, bodyDone *chan error, expect b
 			return h, err
 		}
 		switch {
-		case h.status == http.StatusContinue && expect:
-			*bodyDone = ex.sendBody()
-			expect = false
-			continue
 		case h.status >= 100 && h.status < 200 && h.status != http.StatusSwitchingProtocols:
-			continue // informational answers are not relayed
+			// Informational answers are not relayed; the final one may
+			// take long, so the client's leaving is watched for now.
+			if informational++; informational > maxInformational {
+				return h, fmt.Errorf("%w: more than %d informational answers", errMalformed, maxInformational)
+			}
+			ex.watch()
+			if h.status == http.StatusContinue && expect {
+				pc.setReadDeadline(time.Time{})
+				*bodyDone = ex.sendBody()
+				expect = false
+			}
+			continue
 		}
 		if expect {
 			// A final answer to an Expect: 100-continue request whose
@@ -450,6 +502,16 @@ func (ex *exchange) readResponseHead(isHead bool, bodyDone *chan error, expect b
 		return h, nil
 	}
 }
+
+// headBuffered reports whether a whole response head is in br's buffer.
+func headBuffered(br *bufio.Reader) bool {
+	b, _ := br.Peek(br.Buffered())
+	return bytes.Contains(b, []byte("\n\r\n")) || bytes.Contains(b, []byte("\n\n"))
+}
+
+// maxInformational bounds the 1xx answers before the final one, as
+// net/http's Transport does.
+const maxInformational = 5
 
 // staleErr reports the errors of a connection the target had closed.
 func staleErr(err error) bool {
@@ -475,6 +537,7 @@ func (ex *exchange) relay(h *head) error {
 		return nil
 	}
 	pc.body.reset(h)
+	pc.body.ex = ex
 	stream := h.length < 0 || proxy.IsEventStream(dst)
 	if stream {
 		ex.watch() // a stream may be quiet for long: notice the client leave
@@ -493,21 +556,25 @@ func (ex *exchange) relay(h *head) error {
 
 // copyFields copies a response's fields into the client's header,
 // without the hop-by-hop ones (and those Connection names), replacing
-// values already set, except the listener's own Alt-Svc. Values share one
-// backing array.
+// values already set, except the listener's own Alt-Svc, which a
+// target's never joins. Values share one backing array. (parseHead caps
+// the fields, so the search for a repeated name stays small.)
 func copyFields(dst http.Header, fields []field) {
-	var conn string
+	var conn []string
+	te := false
 	for _, f := range fields {
-		if f.key == "Connection" {
-			conn += "," + f.val
+		switch f.key {
+		case "Connection":
+			conn = append(conn, f.val)
+		case "Transfer-Encoding":
+			te = true
 		}
 	}
+	listenerAltSvc := dst["Alt-Svc"] != nil
 	vals := make([]string, len(fields))
 	for i, f := range fields {
-		if proxy.IsHopByHop(f.key) || f.key == "Content-Length" && hasTE(fields) || conn != "" && tokenIn(conn, f.key) {
-			continue
-		}
-		if f.key == "Alt-Svc" && dst[f.key] != nil && !seenBefore(fields, i) {
+		if proxy.IsHopByHop(f.key) || f.key == "Content-Length" && te ||
+			f.key == "Alt-Svc" && listenerAltSvc || conn != nil && proxy.HasToken(conn, f.key) {
 			continue
 		}
 		vals[i] = f.val
@@ -522,15 +589,6 @@ func copyFields(dst http.Header, fields []field) {
 func seenBefore(fields []field, i int) bool {
 	for j := 0; j < i; j++ {
 		if fields[j].key == fields[i].key {
-			return true
-		}
-	}
-	return false
-}
-
-func hasTE(fields []field) bool {
-	for _, f := range fields {
-		if f.key == "Transfer-Encoding" {
 			return true
 		}
 	}

@@ -31,8 +31,12 @@ type head struct {
 	upgrade   string // the Upgrade field of a 101
 }
 
-// maxHeadBytes bounds a response head, as net/http's Transport does.
-const maxHeadBytes = 1 << 20
+// maxHeadBytes bounds a response head, as net/http's Transport does;
+// maxFields the fields in it (Envoy allows 100 by default).
+const (
+	maxHeadBytes = 1 << 20
+	maxFields    = 500
+)
 
 var (
 	errHeadTooLarge = errors.New("the target's response header is larger than 1 MiB")
@@ -117,7 +121,10 @@ func parseHead(s string, ends []int, fields []field, isHead bool) (head, error) 
 				return h, fmt.Errorf("%w: a continuation line before any field", errMalformed)
 			}
 			f := &fields[len(fields)-1]
-			f.val = strings.TrimRight(f.val+" "+strings.Trim(line, " \t"), " \t")
+			if strings.IndexByte(line, 0) >= 0 {
+				return h, fmt.Errorf("%w: a NUL in header %s", errMalformed, f.key)
+			}
+			f.val = strings.Trim(f.val+" "+strings.Trim(line, " \t"), " \t")
 			continue
 		}
 		colon := strings.IndexByte(line, ':')
@@ -127,6 +134,9 @@ func parseHead(s string, ends []int, fields []field, isHead bool) (head, error) 
 		val := strings.Trim(line[colon+1:], " \t")
 		if strings.IndexByte(val, 0) >= 0 {
 			return h, fmt.Errorf("%w: a NUL in header %s", errMalformed, line[:colon])
+		}
+		if len(fields) == maxFields {
+			return h, fmt.Errorf("%w: more than %d header fields", errMalformed, maxFields)
 		}
 		fields = append(fields, field{key: textproto.CanonicalMIMEHeaderKey(line[:colon]), val: val})
 	}
@@ -142,8 +152,13 @@ func (h *head) frame(http10, isHead bool) error {
 	for _, f := range h.fields {
 		switch f.key {
 		case "Transfer-Encoding":
-			te = true
-			h.chunked = lastToken(f.val) == "chunked"
+			if te || !strings.EqualFold(strings.Trim(f.val, " \t"), "chunked") {
+				// Only chunked, once: any other coding would reach the
+				// client as if it were the content (net/http refuses it
+				// too).
+				return fmt.Errorf("%w: unsupported Transfer-Encoding %q", errMalformed, truncate(f.val))
+			}
+			te, h.chunked = true, true
 		case "Content-Length":
 			n, err := parseLength(f.val)
 			if err != nil || (cl && n != h.length) {
@@ -167,19 +182,18 @@ func (h *head) frame(http10, isHead bool) error {
 			h.upgrade = f.val
 		}
 	}
-	if http10 && !keepAliveToken {
+	if http10 && !keepAliveToken || te && cl || http10 && te {
+		// A message with both lengths may be a smuggling attempt; an
+		// HTTP/1.0 one with Transfer-Encoding has faulty framing
+		// (RFC 9112 section 6.1): neither is trusted with the connection.
 		h.keepAlive = false
 	}
 	switch {
 	case isHead || h.status < 200 || h.status == 204 || h.status == 304:
 		h.noBody, h.chunked, h.length = true, false, 0
 	case te:
-		// Transfer-Encoding wins over Content-Length, which is dropped;
-		// a message with both is not trusted with the connection.
+		// Transfer-Encoding wins over Content-Length, which is dropped.
 		h.length = -1
-		if cl || !h.chunked {
-			h.keepAlive = false
-		}
 	case !cl:
 		h.keepAlive = false // the body ends with the connection
 	}
@@ -209,14 +223,6 @@ func parseLength(v string) (int64, error) {
 		n = m
 	}
 	return n, nil
-}
-
-// lastToken is the last comma-separated token of v, lower case.
-func lastToken(v string) string {
-	if i := strings.LastIndexByte(v, ','); i >= 0 {
-		v = v[i+1:]
-	}
-	return strings.ToLower(strings.Trim(v, " \t"))
 }
 
 // tokenIn reports whether a comma-separated list has tok, ignoring case.

@@ -60,7 +60,7 @@ func (p *hostPool) get(ctx context.Context, fresh bool) (pc *pconn, reused bool,
 			pc.close()
 		}
 	}
-	if pc, err := p.acquire(ctx); pc != nil || err != nil {
+	if pc, err := p.acquire(ctx, fresh); pc != nil || err != nil {
 		return pc, pc != nil, err
 	}
 	c, err := p.dialer.DialContext(ctx, "tcp", p.addr)
@@ -72,9 +72,9 @@ func (p *hostPool) get(ctx context.Context, fresh bool) (pc *pconn, reused bool,
 }
 
 // acquire takes a connection slot (returning nil, nil) or, when all are
-// taken, waits up to the dial timeout for a slot or for a connection
-// another request hands back.
-func (p *hostPool) acquire(ctx context.Context) (*pconn, error) {
+// taken, waits up to the dial timeout for a slot or (unless fresh) for a
+// connection another request hands back.
+func (p *hostPool) acquire(ctx context.Context, fresh bool) (*pconn, error) {
 	if p.slots == nil {
 		return nil, nil
 	}
@@ -83,14 +83,17 @@ func (p *hostPool) acquire(ctx context.Context) (*pconn, error) {
 		return nil, nil
 	default:
 	}
-	ch := make(chan *pconn, 1)
-	p.mu.Lock()
-	if pc := p.popIdleLocked(); pc != nil {
+	var ch chan *pconn // nil when fresh: never receives
+	if !fresh {
+		ch = make(chan *pconn, 1)
+		p.mu.Lock()
+		if pc := p.popIdleLocked(); pc != nil {
+			p.mu.Unlock()
+			return pc, nil
+		}
+		p.waiters = append(p.waiters, ch)
 		p.mu.Unlock()
-		return pc, nil
 	}
-	p.waiters = append(p.waiters, ch)
-	p.mu.Unlock()
 	t := time.NewTimer(p.opts.DialTimeout)
 	defer t.Stop()
 	var err error
@@ -145,23 +148,25 @@ func (p *hostPool) popIdleLocked() *pconn {
 	return pc
 }
 
-// put returns pc to the pool, or closes it when the pool is full or
-// closed.
+// put returns pc to the pool, handing it to a request waiting under
+// max_conns first; it closes pc when the pool is full or closed.
 func (p *hostPool) put(pc *pconn) {
-	if p.closed.Load() || p.opts.MaxIdleConns <= 0 {
-		pc.close()
-		return
+	// An idle connection keeps no deadline: an expired one would fail
+	// the liveness peek, and the next request sets its own.
+	pc.c.SetDeadline(time.Time{})
+	if cap(pc.scratch) > 64<<10 {
+		pc.scratch = nil // a rare huge head does not stay pinned
 	}
 	pc.idleSince = time.Now()
 	p.mu.Lock()
-	if len(p.waiters) > 0 {
+	if len(p.waiters) > 0 && p.opts.MaxIdleConns > 0 { // max_idle_conns 0: no connection is ever reused
 		ch := p.waiters[0]
 		p.waiters = p.waiters[1:]
+		ch <- pc // buffered, never blocks; sent under the lock, so the waiter cannot give up in between
 		p.mu.Unlock()
-		ch <- pc // buffered: never blocks
 		return
 	}
-	if len(p.idle) >= p.opts.MaxIdleConns {
+	if p.closed.Load() || p.opts.MaxIdleConns <= 0 || len(p.idle) >= p.opts.MaxIdleConns {
 		p.mu.Unlock()
 		pc.close()
 		return
