@@ -32,9 +32,17 @@ make_cert() {
 	chmod 600 "$WORK/bench.key"
 }
 
+# write_backend_conf writes the backend's config: GET / answers the
+# BODY_BYTES (1 KiB) body from the config; GET /64k a 64 KiB file and
+# GET /8m an 8 MiB one (the large bodies of rss.sh); GET /bighead the
+# 1 KiB body with a 3 KiB header field.
 write_backend_conf() {
 	local body
 	body=$(printf '%*s' $BODY_BYTES '' | tr ' ' x)
+	mkdir -p "$WORK/www"
+	printf '%*s' 65536 '' | tr ' ' x >"$WORK/www/64k"
+	head -c 8388608 /dev/zero | tr '\0' x >"$WORK/www/8m"
+	chmod -R a+rX "$WORK/www"
 	{
 		nginx_common backend
 		cat <<EOF
@@ -47,6 +55,8 @@ $(nginx_temp_paths backend)
     server {
         listen 127.0.0.1:$BACKEND_PORT backlog=4096;
         location / { return 200 "$body"; }
+        location ~ ^/(64k|8m)$ { root $WORK/www; sendfile on; }
+        location = /bighead { add_header X-Pad "$(printf '%*s' 3072 '' | tr ' ' p)"; return 200 "$body"; }
     }
 }
 EOF

@@ -29,7 +29,7 @@ install_packages() {
 	if has_scenario h2; then
 		command -v h2load >/dev/null || need+=(nghttp2-client)
 	fi
-	[ -n "$(sbin haproxy)" ] || want+=(haproxy)
+	[ -n "$(sbin haproxy)" ] || [ -n "${NO_HAPROXY:-}" ] || want+=(haproxy)
 	[ ${#need[@]} -eq 0 ] && [ ${#want[@]} -eq 0 ] && return 0
 	[ "$(id -u)" = 0 ] || die "missing ${need[*]} ${want[*]}; run as root or install them"
 	local policy=/usr/sbin/policy-rc.d made=
@@ -107,16 +107,17 @@ children() {
 
 # ---------------------------------------------------------------- probes
 
-# probe checks that port answers GET / with 200 and the whole 1 KiB body.
-probe() {
-	local resp status body
+# probe checks that port answers GET path (default /) with 200 and a body
+# of the given bytes (default BODY_BYTES, the 1 KiB body).
+probe() { # port [path bytes]
+	local resp status body path=${2:-/} want=${3:-$BODY_BYTES}
 	resp=$(timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/'"$1"'
-		printf "GET / HTTP/1.1\r\nHost: bench.local\r\nConnection: close\r\n\r\n" >&3
+		printf "GET '"$path"' HTTP/1.1\r\nHost: bench.local\r\nConnection: close\r\n\r\n" >&3
 		cat <&3') || { log "probe of port $1 failed"; return 1; }
 	status=$(head -1 <<<"$resp" | awk '{print $2}')
 	body=${resp#*$'\r\n\r\n'}
-	if [ "$status" != 200 ] || [ ${#body} -ne $BODY_BYTES ]; then
-		log "probe of port $1: status $status, body ${#body} bytes; want 200 and $BODY_BYTES"
+	if [ "$status" != 200 ] || [ ${#body} -ne "$want" ]; then
+		log "probe of port $1 ($path): status $status, body ${#body} bytes; want 200 and $want"
 		return 1
 	fi
 }

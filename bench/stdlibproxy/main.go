@@ -1,14 +1,17 @@
 // Command stdlibproxy is the floor bench/run.sh measures Gatehouse against
 // when PROXIES includes "stdlib": net/http/httputil.ReverseProxy with a
-// Transport set up like Gatehouse's (pooled keep-alive, 32 KiB buffers, no
-// compression), a pool of copy buffers as Gatehouse has (without one,
-// ReverseProxy allocates 32 KiB per request), and the same forwarding
-// headers. What Gatehouse spends beyond it is Gatehouse's own; the rest is
-// net/http's. With -tls-listen it also serves HTTPS, HTTP/1.1 and HTTP/2
-// by ALPN with net/http's defaults, for the https and h2 scenarios.
+// Transport set up like Gatehouse's net/http Transport (pooled keep-alive,
+// 32 KiB buffers, no compression), a pool of copy buffers as Gatehouse has
+// (without one, ReverseProxy allocates 32 KiB per request), and the same
+// forwarding headers. -bufsize 4096 gives the Transport net/http's default
+// buffers instead, as small as those of Gatehouse's own HTTP/1.1 client
+// (bench/rss.sh's "stdlib4k"). What Gatehouse spends beyond it is
+// Gatehouse's own; the rest is net/http's. With -tls-listen it also serves
+// HTTPS, HTTP/1.1 and HTTP/2 by ALPN with net/http's defaults, for the
+// https and h2 scenarios.
 //
 //	stdlibproxy -listen 127.0.0.1:8080 -backend http://127.0.0.1:9000 -keepalive 128 \
-//		[-tls-listen 127.0.0.1:8443 -cert cert.pem -key key.pem]
+//		[-bufsize 4096] [-tls-listen 127.0.0.1:8443 -cert cert.pem -key key.pem]
 package main
 
 import (
@@ -31,6 +34,7 @@ func main() {
 	tlsListen := flag.String("tls-listen", "", "address to serve HTTPS on (HTTP/1.1 and HTTP/2); needs -cert and -key")
 	certFile := flag.String("cert", "", "PEM certificate for -tls-listen")
 	keyFile := flag.String("key", "", "PEM key for -tls-listen")
+	bufSize := flag.Int("bufsize", 32<<10, "the Transport's read and write buffer per backend connection (net/http's default is 4096)")
 	flag.Parse()
 	target, err := url.Parse(*backend)
 	if err != nil || target.Host == "" {
@@ -42,8 +46,8 @@ func main() {
 		IdleConnTimeout:       90 * time.Second,
 		ResponseHeaderTimeout: 60 * time.Second,
 		DisableCompression:    true,
-		WriteBufferSize:       32 << 10,
-		ReadBufferSize:        32 << 10,
+		WriteBufferSize:       *bufSize,
+		ReadBufferSize:        *bufSize,
 	}
 	rp := &httputil.ReverseProxy{
 		Transport:  tr,
