@@ -12,6 +12,7 @@ import (
 	"net/http/httputil"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -212,10 +213,22 @@ func (ex *exchange) finishBody(bodyDone chan error, reusable, answered bool) boo
 	return false
 }
 
-// writeHead writes the request line and header.
+// writeHead writes the request line and header through a buffer taken
+// for the moment: a pooled connection keeps no write buffer of its own.
 func (ex *exchange) writeHead() error {
+	bw := writers.Get().(*bufio.Writer)
+	bw.Reset(ex.pc.c)
+	err := ex.writeHeadTo(bw)
+	bw.Reset(nil)
+	writers.Put(bw)
+	return err
+}
+
+// writers are the buffers request heads are written through.
+var writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, bufSize) }}
+
+func (ex *exchange) writeHeadTo(bw *bufio.Writer) error {
 	pc, out := ex.pc, ex.out
-	bw := pc.bw
 	if d := pc.pool.opts.SendTimeout; d > 0 {
 		pc.setWriteDeadline(time.Now().Add(d))
 	} else {
@@ -346,7 +359,7 @@ func (ex *exchange) writeBody(pc *pconn) error {
 	var err error
 	if out.ContentLength > 0 {
 		var n int64
-		n, err = io.Copy(dst, io.LimitReader(src, out.ContentLength))
+		n, err = copyBody(dst, io.LimitReader(src, out.ContentLength))
 		if err == nil && n < out.ContentLength {
 			err = io.ErrUnexpectedEOF
 			if src.err == nil {
@@ -355,7 +368,7 @@ func (ex *exchange) writeBody(pc *pconn) error {
 		}
 	} else {
 		cw := httputil.NewChunkedWriter(dst)
-		if _, err = io.Copy(cw, src); err == nil {
+		if _, err = copyBody(cw, src); err == nil {
 			if err = cw.Close(); err == nil {
 				err = writeTrailer(dst, out.Trailer)
 			}
@@ -371,6 +384,16 @@ func (ex *exchange) writeBody(pc *pconn) error {
 		return fmt.Errorf("%w: %w", errBodyWrite, err)
 	}
 	return nil
+}
+
+// copyBuffers are the buffers request bodies are copied through.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// copyBody is io.Copy through a pooled buffer.
+func copyBody(dst io.Writer, src io.Reader) (int64, error) {
+	bp := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(bp)
+	return io.CopyBuffer(dst, src, *bp)
 }
 
 // writeTrailer ends a chunked body with the request's trailers.

@@ -229,7 +229,6 @@ type pconn struct {
 	c         net.Conn
 	raw       syscall.RawConn // for the liveness peek; nil if unavailable
 	br        *bufio.Reader
-	bw        *bufio.Writer
 	idleSince time.Time
 
 	// scratch holds a response head while it is parsed; fields index it.
@@ -246,7 +245,7 @@ type pconn struct {
 const bufSize = 4 << 10
 
 func newPconn(p *hostPool, c net.Conn) *pconn {
-	pc := &pconn{pool: p, c: c, br: bufio.NewReaderSize(c, bufSize), bw: bufio.NewWriterSize(c, bufSize)}
+	pc := &pconn{pool: p, c: c, br: bufio.NewReaderSize(c, bufSize)}
 	if sc, ok := c.(syscall.Conn); ok {
 		pc.raw, _ = sc.SyscallConn()
 	}
