@@ -24,16 +24,12 @@ func (rt *Runtime) compileRoutes() error {
 		if err != nil {
 			return fmt.Errorf("route %q: %w", rc.Name, err)
 		}
-		cond, err := tlsCond(rc.Match.TLS)
-		if err != nil {
-			return fmt.Errorf("route %q: %w", rc.Name, err)
-		}
 		rules = append(rules, router.Rule[*route]{
 			Hosts:   rc.Match.Host,
 			Prefix:  rc.Match.Path,
 			Methods: rc.Match.Methods,
 			Headers: headerConds(rc.Match.Headers),
-			Cond:    cond,
+			Cond:    tlsCond(rc.Match.TLS),
 			Value:   r,
 		})
 	}

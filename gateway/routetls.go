@@ -11,9 +11,9 @@ import (
 
 // tlsCond compiles a match.tls block into a router condition, nil for
 // none. A plain HTTP request never matches one.
-func tlsCond(m *config.MatchTLS) (func(*http.Request) bool, error) {
+func tlsCond(m *config.MatchTLS) func(*http.Request) bool {
 	if m == nil {
-		return nil, nil
+		return nil
 	}
 	// Config has validated every name; an unknown one cannot get here.
 	var versions []uint16
@@ -48,7 +48,7 @@ func tlsCond(m *config.MatchTLS) (func(*http.Request) bool, error) {
 			return tlsinfo.Verified(r, nil)
 		}
 		return true
-	}, nil
+	}
 }
 
 // sniNames are the server names of a match.tls block: exact names and

@@ -63,15 +63,11 @@ func TestTLSCond(t *testing.T) {
 			tlsRequest(tls.VersionTLS12, "b.test", true), true},
 	}
 	for _, tt := range tests {
-		cond, err := tlsCond(&tt.m)
-		if err != nil {
-			t.Fatalf("%s: %v", tt.name, err)
-		}
-		if got := cond(tt.r); got != tt.want {
+		if got := tlsCond(&tt.m)(tt.r); got != tt.want {
 			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
 		}
 	}
-	if cond, err := tlsCond(nil); cond != nil || err != nil {
+	if tlsCond(nil) != nil {
 		t.Error("no tls block should compile to no condition")
 	}
 }

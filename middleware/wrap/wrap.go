@@ -8,7 +8,8 @@
 // body, say) and calls the embedded Writer's method; it hears of the
 // response header through Hooks, so that the Writer's own implicit
 // WriteHeader (on the first Write or Flush) reaches it too. A type that
-// transforms the body must also override ReadFrom (CopyFrom helps): the
+// transforms the body must also override ReadFrom (copying into its own
+// Write, with io.Copy over a type that hides ReadFrom): the
 // base passes ReadFrom straight down for sendfile.
 package wrap
 
@@ -119,12 +120,6 @@ func (w *Writer) Flush() { _ = w.FlushError() }
 // Hijack implements http.Hijacker by passing it down.
 func (w *Writer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return http.NewResponseController(w.ResponseWriter).Hijack()
-}
-
-// CopyFrom copies src to dst's Write, for an embedding writer that
-// transforms the body and so must not pass ReadFrom down.
-func CopyFrom(dst io.Writer, src io.Reader) (int64, error) {
-	return io.Copy(writerOnly{dst}, src)
 }
 
 // writerOnly hides a ReadFrom method, so io.Copy does not loop into it.

@@ -166,14 +166,6 @@ func TestDialRefused(t *testing.T) {
 	}
 }
 
-// silent reads a request and never answers.
-func silent(c *bconn) {
-	if _, err := c.read(); err != nil {
-		return
-	}
-	c.waitClose()
-}
-
 // TestResponseHeaderTimeout: a target that answers nothing within
 // ResponseHeaderTimeout fails with a timeout (504) saying so.
 func TestResponseHeaderTimeout(t *testing.T) {
