@@ -3,10 +3,13 @@ package demo_test
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"io/fs"
 	"maps"
+	"net"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -35,6 +38,8 @@ var checks = map[string]demoCheck{
 	"curl -i -H 'Range: bytes=0-9' /assets/app.js":  checkRange,
 	"curl -i /old-api/time":                         checkRedirect,
 	"curl -i /api/../assets/app.js":                 checkNormalized,
+	"curl -i /assets":                               checkDirRedirect,
+	"curl -i -H 'Bad Name: x' /api/hello":           checkMalformed,
 	"curl -i -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' /ws": checkWebSocket,
 }
 
@@ -321,5 +326,35 @@ func TestDemoReloads(t *testing.T) {
 	h, _ := getHello(t, command{key: "GET /api/hello", url: d.base + "/api/hello"})
 	if h.Instance != "api-1" && h.Instance != "api-2" {
 		t.Errorf("after the reload the API answered from %q", h.Instance)
+	}
+}
+
+func checkDirRedirect(t *testing.T, base string, c command) {
+	res := send(t, c)
+	wantHeaders(t, res, 301, "Location", "./assets/")
+}
+
+// checkMalformed sends the request as curl does, by hand: Go's client
+// refuses a header name with a space.
+func checkMalformed(t *testing.T, base string, c command) {
+	u, err := url.Parse(c.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.DialTimeout("tcp", u.Host, waitLimit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(waitLimit))
+	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\n%s: %s\r\n\r\n", u.RequestURI(), u.Host, c.headers[0][0], c.headers[0][1])
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := readAll(t, res.Body)
+	wantHeaders(t, res, 400, "X-Content-Type-Options", "nosniff", "Content-Type", "text/plain; charset=utf-8")
+	if body != "400 bad request\n" || !res.Close {
+		t.Errorf("body %q, close %v; want the funnel's text and the connection closed", body, res.Close)
 	}
 }

@@ -42,6 +42,8 @@ Try:
   curl -i -H 'Range: bytes=0-9' %[1]s/assets/app.js     a range request (206)
   curl -i %[1]s/old-api/time                            a redirect to /api/time
   curl -i %[1]s/api/../assets/app.js                    normalized before routing (--path-as-is to send it raw)
+  curl -i %[1]s/assets                                 a directory without its slash: 301 to ./assets/
+  curl -i -H 'Bad Name: x' %[1]s/api/hello              a malformed request: a plain 400, logged like any other
   curl -i -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' \
        -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' %[1]s/ws  a WebSocket handshake (101)
 
