@@ -44,6 +44,9 @@ type Config struct {
 	Reload Reload `yaml:"reload"`
 	// Upstreams are named pools of targets, referenced by routes.
 	Upstreams map[string]*Upstream `yaml:"upstreams"`
+	// Caches are named response stores, referenced by routes' cache
+	// blocks.
+	Caches map[string]*Cache `yaml:"caches"`
 	// Routes map requests to an action. Order does not matter: the most
 	// specific host, then the longest path prefix, wins (see the README).
 	Routes []Route `yaml:"routes"`
@@ -436,6 +439,12 @@ type Route struct {
 	// certificates (tls.client_auth, mode request or require). Nil means
 	// no certificate is required here.
 	ClientAuth *RouteClientAuth `yaml:"client_auth"`
+	// Cache answers the route's requests from a cache when RFC 9111
+	// allows it. Nil means no caching.
+	Cache *RouteCache `yaml:"cache"`
+	// Compress compresses its responses. Nil means none (responses pass
+	// as the action wrote them).
+	Compress *Compress `yaml:"compress"`
 }
 
 // RouteClientAuth requires a verified client certificate on a route.

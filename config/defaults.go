@@ -89,6 +89,11 @@ func (c *Config) ApplyDefaults() {
 			u.fillDefaults()
 		}
 	}
+	for _, k := range c.Caches {
+		if k != nil {
+			k.fillDefaults()
+		}
+	}
 	for i := range c.Routes {
 		c.Routes[i].fillDefaults()
 	}
@@ -244,6 +249,12 @@ func (r *Route) fillDefaults() {
 	}
 	if r.Respond != nil {
 		r.Respond.fillDefaults()
+	}
+	if r.Cache != nil {
+		r.Cache.fillDefaults()
+	}
+	if r.Compress != nil {
+		r.Compress.fillDefaults()
 	}
 }
 

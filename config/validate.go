@@ -25,6 +25,7 @@ func (c *Config) Validate() Problems {
 	for _, name := range slices.Sorted(maps.Keys(c.Upstreams)) {
 		v.upstream("upstreams."+name, name, c.Upstreams[name])
 	}
+	v.caches()
 	v.routes()
 	v.probs.sort()
 	return v.probs

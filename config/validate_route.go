@@ -93,6 +93,12 @@ func (v *checker) route(p string, r *Route) {
 	if r.MaxBodyBytes != nil && *r.MaxBodyBytes < 0 {
 		v.add(p+".max_body_bytes", "must not be negative (0 means unlimited)")
 	}
+	if r.Cache != nil {
+		v.routeCache(p+".cache", r)
+	}
+	if r.Compress != nil {
+		v.compress(p+".compress", r.Compress)
+	}
 }
 
 func (v *checker) action(p string, r *Route) {
