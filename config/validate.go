@@ -44,6 +44,10 @@ func (c *Config) TrustedPrefixes() []netip.Prefix {
 	return out
 }
 
+// ParsePrefix parses an address list entry (trusted_proxies,
+// purge_from): a CIDR, or a single IP as /32 or /128, host bits masked.
+func ParsePrefix(s string) (netip.Prefix, error) { return parseTrusted(s) }
+
 func parseTrusted(s string) (netip.Prefix, error) {
 	if strings.Contains(s, "/") {
 		p, err := netip.ParsePrefix(s)

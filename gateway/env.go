@@ -40,6 +40,7 @@ type Env struct {
 
 	mu         sync.Mutex
 	forwarders map[string]*forwarderEntry // by upstream name
+	caches     map[string]*cacheEntry     // by cache name; what they hold survives reloads
 }
 
 type forwarderEntry struct {
@@ -103,6 +104,7 @@ func (e *Env) adopt(rt *Runtime) {
 		}
 	}
 	e.forwarders = next
+	e.adoptCaches(rt)
 	pools := make([]*upstream.Pool, 0, len(rt.pools))
 	for _, p := range rt.pools {
 		pools = append(pools, p.pool)

@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse-proxy/gatehouse/config"
 	"github.com/gatehouse-proxy/gatehouse/funnel"
 	"github.com/gatehouse-proxy/gatehouse/middleware"
+	"github.com/gatehouse-proxy/gatehouse/middleware/cache/store"
 	"github.com/gatehouse-proxy/gatehouse/proxy"
 	"github.com/gatehouse-proxy/gatehouse/reqinfo"
 	"github.com/gatehouse-proxy/gatehouse/router"
@@ -44,6 +45,10 @@ type Runtime struct {
 	router *router.Router[*route]
 	def    *route
 	pools  map[string]*poolEntry
+	// caches are the named caches' stores; freshCaches those this
+	// compile made, which the runtime owns until it starts.
+	caches      map[string]*cacheEntry
+	freshCaches []store.Store
 	// components hold resources or run background work; they start
 	// with the runtime and close when it retires (lifecycle.go).
 	components []Component
@@ -99,6 +104,10 @@ func Compile(cfg *config.Config, env *Env) (*Runtime, error) {
 			return nil, err
 		}
 	}
+	if err := rt.compileCaches(); err != nil {
+		rt.close()
+		return nil, err
+	}
 	if err := rt.compileRoutes(); err != nil {
 		rt.close()
 		return nil, err
@@ -130,6 +139,8 @@ func (rt *Runtime) scope(rc *config.Route) *middleware.Scope {
 		Funnel:   rt.funnel,
 		Access:   rt.env.Access,
 		Resolver: rt.ips,
+		Caches:   rt.stores(),
+		Log:      rt.env.Log,
 	}}
 }
 

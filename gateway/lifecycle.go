@@ -118,8 +118,10 @@ func (rt *Runtime) Retire(ctx context.Context) {
 	rt.close()
 }
 
-// close closes the components, in reverse order of creation.
+// close closes the components, in reverse order of creation, and the
+// stores the runtime made if it never started.
 func (rt *Runtime) close() {
+	rt.closeFresh()
 	for i := len(rt.components) - 1; i >= 0; i-- {
 		_ = rt.components[i].Close()
 	}

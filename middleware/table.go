@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 
 	"github.com/gatehouse-proxy/gatehouse/accesslog"
 	"github.com/gatehouse-proxy/gatehouse/clientip"
@@ -17,7 +18,10 @@ import (
 	"github.com/gatehouse-proxy/gatehouse/funnel"
 	"github.com/gatehouse-proxy/gatehouse/middleware/altsvc"
 	"github.com/gatehouse-proxy/gatehouse/middleware/bodylimit"
+	"github.com/gatehouse-proxy/gatehouse/middleware/cache"
+	"github.com/gatehouse-proxy/gatehouse/middleware/cache/store"
 	"github.com/gatehouse-proxy/gatehouse/middleware/clientauth"
+	"github.com/gatehouse-proxy/gatehouse/middleware/compress"
 	"github.com/gatehouse-proxy/gatehouse/middleware/deadline"
 	"github.com/gatehouse-proxy/gatehouse/middleware/facts"
 	"github.com/gatehouse-proxy/gatehouse/middleware/headers"
@@ -69,6 +73,11 @@ type Deps struct {
 	Access *slog.Logger
 	// Resolver finds the client behind trusted proxies.
 	Resolver *clientip.Resolver
+	// Caches are the named caches' stores, which outlive reloads.
+	Caches map[string]store.Store
+	// Log receives what middleware notices outside the funnel (a failing
+	// cache store, say). Nil discards.
+	Log *slog.Logger
 }
 
 // Scope is what a row builds from: the whole config, and the listener or
@@ -104,8 +113,8 @@ func Table() []Row {
 		{"rate_limit", Route, nil},
 		{"body_limit", Route, buildBodyLimit},
 		{"request_headers", Route, buildRequestHeaders},
-		{"cache", Route, nil},
-		{"compress", Route, nil},
+		{"cache", Route, buildCache},
+		{"compress", Route, buildCompress},
 		{"response_headers", Route, buildResponseHeaders},
 	}
 }
@@ -191,4 +200,61 @@ func buildResponseHeaders(s *Scope) (func(http.Handler) http.Handler, error) {
 
 func headerSpec(c config.HeaderOps) headers.Spec {
 	return headers.Spec{Remove: c.Remove, Set: c.Set, Add: c.Add}
+}
+
+func buildCache(s *Scope) (func(http.Handler) http.Handler, error) {
+	c := s.Route.Cache
+	if c == nil {
+		return nil, nil
+	}
+	st := s.Caches[c.Store]
+	if st == nil {
+		return nil, fmt.Errorf("cache: no store %q", c.Store)
+	}
+	var purge []netip.Prefix
+	for _, p := range c.PurgeFrom {
+		if pfx, err := config.ParsePrefix(p); err == nil {
+			purge = append(purge, pfx)
+		}
+	}
+	o := cache.Options{
+		Store: st,
+		Key: cache.KeyOptions{
+			Query:        c.Key.Query,
+			IgnoreParams: c.Key.IgnoreParams,
+			Headers:      c.Key.Headers,
+			Cookies:      c.Key.Cookies,
+		},
+		BypassCookies: c.Bypass.Cookies,
+		BypassHeaders: c.Bypass.Headers,
+		PurgeFrom:     purge,
+		LockTimeout:   c.LockTimeout.D(),
+		Fail:          s.Funnel.Fail,
+		Log:           s.Log,
+	}
+	// Vary: Accept-Encoding keeps one variant per coding the route's
+	// compression would pick, not one per browser's spelling of it.
+	prefer := compress.DefaultEncodings()
+	if s.Route.Compress != nil {
+		prefer = s.Route.Compress.Encodings
+	}
+	o.NormalizeEncoding = func(ae string) string { return compress.Negotiate(ae, prefer) }
+	return cache.New(o), nil
+}
+
+func buildCompress(s *Scope) (func(http.Handler) http.Handler, error) {
+	c := s.Route.Compress
+	if c == nil {
+		return nil, nil
+	}
+	mw, err := compress.New(compress.Options{
+		Encodings: c.Encodings,
+		Levels:    c.Levels,
+		Types:     c.Types,
+		MinBytes:  int64(c.MinBytes),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("compress: %w", err)
+	}
+	return mw, nil
 }

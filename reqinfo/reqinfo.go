@@ -126,3 +126,16 @@ func From(ctx context.Context) *Info {
 	}
 	return &Info{Start: time.Now(), Scheme: "http"}
 }
+
+// Detach returns a context carrying a copy of info, for work done on
+// the request's behalf after it ended (a background revalidation): the
+// copy keeps who sent the request and the outbound edits, and starts
+// with no error, status or attempts of its own. The parent should be
+// context.WithoutCancel of the request's.
+func Detach(parent context.Context, info *Info) (context.Context, *Info) {
+	c := &infoCtx{Context: parent, info: *info}
+	c.info.extra = append([]OutboundEditor(nil), info.extra...)
+	c.info.Err, c.info.Status, c.info.Attempts = nil, 0, 0
+	c.info.Target, c.info.Upgraded = "", false
+	return c, &c.info
+}

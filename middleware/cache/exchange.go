@@ -1,0 +1,143 @@
+package cache
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/gatehouse-proxy/gatehouse/funnel"
+	"github.com/gatehouse-proxy/gatehouse/middleware/cache/policy"
+	"github.com/gatehouse-proxy/gatehouse/reqinfo"
+)
+
+// exchange is one GET or HEAD through the cache.
+type exchange struct {
+	h    *handler
+	r    *http.Request
+	info *reqinfo.Info
+	key  string
+	rd   policy.Directives // the request's Cache-Control
+
+	cands     []candidate // stored variants that match, most recent first
+	variants  int         // variants stored under key, matching or not
+	collapsed bool        // waited for another request's miss
+	// background is set for a revalidation nobody waits for.
+	background bool
+}
+
+var errOnlyIfCached = errors.New("only-if-cached: no stored response can answer this request")
+
+// run answers from the store when a stored response may be used, and
+// otherwise goes to the origin, collapsing with a concurrent miss of the
+// same key first.
+func (x *exchange) run(w http.ResponseWriter) {
+	ctx := x.r.Context()
+	for waited := false; ; waited = true {
+		x.cands, x.variants = x.h.lookup(ctx, x.key, x.r)
+		if len(x.cands) > 0 {
+			c := &x.cands[0]
+			f := x.freshness(c.obj)
+			switch policy.Evaluate(x.rd, c.obj.dirs, f) {
+			case policy.UseFresh, policy.UseStale:
+				x.serve(w, c.obj, c, f, x.hitStatus(f), false)
+				return
+			case policy.UseStaleRevalidate:
+				x.serve(w, c.obj, c, f, x.hitStatus(f)+"; detail=stale-while-revalidate", false)
+				x.h.revalidateLater(x)
+				return
+			}
+		}
+		if x.rd.OnlyIfCached {
+			// RFC 9111 5.2.1.7: 504 when nothing stored may answer.
+			x.h.o.Fail(w, x.r, errors.Join(funnel.ErrGatewayTimeout, errOnlyIfCached))
+			return
+		}
+		if waited {
+			break
+		}
+		fl, leader := x.h.flights.join(x.key)
+		if leader {
+			defer x.h.flights.done(x.key, fl)
+			break
+		}
+		if !fl.wait(ctx, x.h.o.LockTimeout) {
+			break
+		}
+		x.collapsed = true
+	}
+	x.fetch(w)
+}
+
+// freshness is the lifetime and current age of a stored response now
+// (RFC 9111 4.2.3).
+func (x *exchange) freshness(o *object) policy.Freshness {
+	return policy.Freshness{
+		Lifetime: o.lifetime,
+		Age:      policy.CurrentAge(o.header, o.requestTime, o.responseTime, x.h.now()),
+	}
+}
+
+// hitStatus is the Cache-Status of a response served from the store.
+func (x *exchange) hitStatus(f policy.Freshness) string {
+	s := Name + "; hit; ttl=" + ttl(f)
+	if x.collapsed {
+		s += "; collapsed"
+	}
+	return s + x.keyParam()
+}
+
+// missStatus is the Cache-Status of a response that went to the origin.
+func (x *exchange) missStatus(code int, stored bool) string {
+	s := Name + "; fwd=" + x.fwdReason() + "; fwd-status=" + itoa(int64(code))
+	if stored {
+		s += "; stored"
+	}
+	if x.collapsed {
+		s += "; collapsed"
+	}
+	return s + x.keyParam()
+}
+
+// fwdReason says why the request went to the origin (RFC 9211 2.2).
+func (x *exchange) fwdReason() string {
+	switch {
+	case len(x.cands) > 0:
+		c := x.cands[0].obj
+		if x.freshness(c).Age < c.lifetime {
+			return "request" // fresh, but the request asked for validation
+		}
+		return "stale"
+	case x.variants > 0:
+		return "vary-miss"
+	}
+	return "uri-miss"
+}
+
+// keyParam is the key parameter: the URL part of the key, as an sf-string
+// (left out when it holds a character a string cannot).
+func (x *exchange) keyParam() string {
+	k := x.key
+	if i := indexByte(k, extraSep[0]); i >= 0 {
+		k = k[:i]
+	}
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return ""
+		}
+	}
+	return `; key="` + k + `"`
+}
+
+func indexByte(s string, c byte) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// ttl is the remaining freshness in whole seconds, negative when stale.
+func ttl(f policy.Freshness) string {
+	return itoa(int64((f.Lifetime - f.Age) / time.Second))
+}
