@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs Gatehouse's whole test suite on a Debian machine with Go installed:
-# installs what the tests need (Debian's chromium for the browser test),
+# installs what the tests need (Debian's chromium for the browser test,
+# redis-server for the shared cache, which the tests start themselves),
 # then gofmt, go vet, the race-enabled tests, and a short fuzzing pass over
 # every parser. Fails loudly if anything is missing; nothing is skipped.
 #
@@ -21,6 +22,7 @@ step() { printf '\n=== %s\n' "$*"; }
 # Debian packages the tests talk to. Root installs them; anyone else is told.
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     step "installing ${need[*]}"

@@ -477,7 +477,7 @@ func (h *handler) update(ctx context.Context, x *exchange, c *candidate, hdr htt
 	if o.surrogate >= 0 {
 		o.lifetime = time.Duration(o.surrogate) * time.Second
 	}
-	if err := h.o.Store.Update(ctx, x.key, c.v.ID, o.encode(), expiry(&o, now)); err != nil {
+	if err := h.o.Store.Update(ctx, x.key, c.v.ID, store.Entry{Meta: o.encode(), Value: &o, Expires: expiry(&o, now)}); err != nil {
 		h.log.Warn("cache: updating a stored response failed", "key", x.key, "error", err)
 	}
 	return &o

@@ -157,8 +157,9 @@ func (m *Memory) commit(key string, v Variant) {
 	})
 }
 
-// Update replaces a variant's metadata and expiry, keeping its body.
-func (m *Memory) Update(_ context.Context, key, id string, meta []byte, expires time.Time) error {
+// Update replaces a variant's metadata, decoded value and expiry, keeping
+// its body.
+func (m *Memory) Update(_ context.Context, key, id string, e Entry) error {
 	now := m.now()
 	m.c.ComputeIfPresent(key, func(old *memSet) (*memSet, otter.ComputeOp) {
 		vs := make([]Variant, 0, len(old.vs))
@@ -166,7 +167,7 @@ func (m *Memory) Update(_ context.Context, key, id string, meta []byte, expires 
 		for _, o := range old.vs {
 			if o.ID == id {
 				hit = true
-				o.Meta, o.Expires = meta, expires
+				o.Meta, o.Value, o.Expires = e.Meta, e.Value, e.Expires
 			}
 			if o.Expires.After(now) {
 				vs = append(vs, o)

@@ -189,11 +189,11 @@ func (r *Redis) Create(ctx context.Context, key, id string, e Entry, size int64)
 
 // Update replaces a variant's metadata and expiry and moves its chunks'
 // expiry with it.
-func (r *Redis) Update(ctx context.Context, key, id string, meta []byte, expires time.Time) error {
+func (r *Redis) Update(ctx context.Context, key, id string, e Entry) error {
 	ctx, cancel := r.op(ctx)
 	defer cancel()
 	err := updateScript.Run(ctx, r.c, []string{r.indexKey(key)},
-		r.prefix, id, expiryField(expires), meta, retireGrace.Milliseconds(), key, r.now().UnixMilli()).Err()
+		r.prefix, id, expiryField(e.Expires), e.Meta, retireGrace.Milliseconds(), key, r.now().UnixMilli()).Err()
 	if err != nil {
 		return fmt.Errorf("redis update %q: %w", key, err)
 	}

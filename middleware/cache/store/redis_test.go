@@ -72,7 +72,7 @@ func TestRedisKeysExpire(t *testing.T) {
 	}
 	// Update moves the chunks' expiry with the variant's.
 	v := lookup(t, r, "http://h/a")["x"]
-	if err := r.Update(ctx, "http://h/a", "x", []byte("m"), now.Add(3*time.Hour)); err != nil {
+	if err := r.Update(ctx, "http://h/a", "x", Entry{Meta: []byte("m"), Expires: now.Add(3 * time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 3 {
@@ -83,7 +83,7 @@ func TestRedisKeysExpire(t *testing.T) {
 	}
 	// A variant whose chunks are gone is dropped by Update.
 	raw.Del(ctx, r.chunkKey(v.Body.(*redisBody).id, 1))
-	if err := r.Update(ctx, "http://h/a", "x", []byte("m"), now.Add(3*time.Hour)); err != nil {
+	if err := r.Update(ctx, "http://h/a", "x", Entry{Meta: []byte("m"), Expires: now.Add(3 * time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	if vs := lookup(t, r, "http://h/a"); len(vs) != 1 || vs["y"].Body == nil {

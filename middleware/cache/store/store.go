@@ -129,10 +129,10 @@ type Store interface {
 	// when known in advance (Content-Length), or -1; a known size above
 	// the maximum object size fails at once with ErrTooLarge.
 	Create(ctx context.Context, key, id string, e Entry, size int64) (Writer, error)
-	// Update replaces the metadata and expiry of a stored variant, keeping
-	// its body (a 304 from the origin freshened it). A variant that is
-	// gone is not an error.
-	Update(ctx context.Context, key, id string, meta []byte, expires time.Time) error
+	// Update replaces the Meta, Value and Expires of a stored variant
+	// with e's, keeping its body and tags (a 304 from the origin freshened
+	// it). A variant that is gone is not an error.
+	Update(ctx context.Context, key, id string, e Entry) error
 	// Delete drops every variant of key.
 	Delete(ctx context.Context, key string) error
 	// PurgePrefix drops every key that starts with prefix and returns how

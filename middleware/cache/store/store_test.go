@@ -207,7 +207,7 @@ func testStoreContract(t *testing.T, mk newStore) {
 		put(t, s, "k", "v", body, entry(c, time.Hour, "tag"))
 		put(t, s, "k", "other", []byte("o"), entry(c, time.Hour))
 		exp := c.Now().Add(3 * time.Hour)
-		if err := s.Update(ctx, "k", "v", []byte("meta2"), exp); err != nil {
+		if err := s.Update(ctx, "k", "v", Entry{Meta: []byte("meta2"), Expires: exp}); err != nil {
 			t.Fatal(err)
 		}
 		c.Advance(2 * time.Hour)
@@ -222,10 +222,10 @@ func testStoreContract(t *testing.T, mk newStore) {
 		if !bytes.Equal(readBody(t, v), body) {
 			t.Fatal("update changed the body")
 		}
-		if err := s.Update(ctx, "k", "gone", nil, exp); err != nil {
+		if err := s.Update(ctx, "k", "gone", Entry{Expires: exp}); err != nil {
 			t.Fatalf("update of a missing variant: %v", err)
 		}
-		if err := s.Update(ctx, "nokey", "", nil, exp); err != nil {
+		if err := s.Update(ctx, "nokey", "", Entry{Expires: exp}); err != nil {
 			t.Fatalf("update of a missing key: %v", err)
 		}
 	})

@@ -148,10 +148,10 @@ func (t *Tiered) Create(ctx context.Context, key, id string, e Entry, size int64
 }
 
 // Update freshens the variant in both tiers.
-func (t *Tiered) Update(ctx context.Context, key, id string, meta []byte, expires time.Time) error {
-	_ = t.front.Update(ctx, key, id, meta, expires)
+func (t *Tiered) Update(ctx context.Context, key, id string, e Entry) error {
+	_ = t.front.Update(ctx, key, id, e)
 	if !t.degraded.Load() {
-		t.observe(ctx, t.back.Update(ctx, key, id, meta, expires))
+		t.observe(ctx, t.back.Update(ctx, key, id, e))
 	}
 	return nil
 }
