@@ -11,8 +11,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/gatehouse-proxy/gatehouse/config"
 	"github.com/gatehouse-proxy/gatehouse/gateway"
+	"github.com/gatehouse-proxy/gatehouse/middleware/cache/store"
 	"github.com/gatehouse-proxy/gatehouse/reload"
 	"github.com/gatehouse-proxy/gatehouse/server"
 )
@@ -63,6 +66,7 @@ func serve(cfg *config.Config, load func() (*config.Config, error), watchPath st
 		return 1
 	}
 	defer closeLog()
+	redis.SetLogger(store.RedisLog(log))
 	srv := server.New(gateway.NewEnv(log, access))
 	if err := srv.Apply(cfg); err != nil {
 		log.Error("cannot start", "error", err)

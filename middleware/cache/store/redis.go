@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"strconv"
 	"time"
@@ -295,3 +296,20 @@ func (r *Redis) subscribe(ctx context.Context) *redis.PubSub {
 }
 
 var _ Store = (*Redis)(nil)
+
+// RedisLog routes go-redis's own messages (dial failures during an
+// outage, about one a second) to log at debug level, instead of its
+// default of stderr. go-redis keeps one logger per process, so the
+// program's main installs it: redis.SetLogger(store.RedisLog(log)). The
+// outage itself is logged once, at warn, by Tiered.
+func RedisLog(log *slog.Logger) interface {
+	Printf(ctx context.Context, format string, v ...any)
+} {
+	return redisLog{log}
+}
+
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, "redis: "+fmt.Sprintf(format, v...))
+}
