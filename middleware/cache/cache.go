@@ -164,6 +164,30 @@ func (h *handler) lookup(ctx context.Context, key string, r *http.Request) ([]ca
 	if err != nil || len(vs) == 0 {
 		return nil, 0
 	}
+	out := h.matching(vs, r)
+	if deep, ok := h.o.Store.(deepLookup); ok && len(out) == 0 {
+		// The tier in front had other variants only; the shared tier
+		// behind it may hold the one this request selects.
+		if all, err := deep.LookupAll(ctx, key); err == nil && len(all) > len(vs) {
+			vs = all
+			out = h.matching(vs, r)
+		}
+	}
+	if len(out) > 1 {
+		slices.SortStableFunc(out, func(a, b candidate) int {
+			return b.obj.date().Compare(a.obj.date())
+		})
+	}
+	return out, len(vs)
+}
+
+// deepLookup is a store with tiers that Lookup may stop at the first of.
+type deepLookup interface {
+	LookupAll(ctx context.Context, key string) ([]store.Variant, error)
+}
+
+// matching decodes the variants that match r's Vary fields.
+func (h *handler) matching(vs []store.Variant, r *http.Request) []candidate {
 	var out []candidate
 	for _, v := range vs {
 		obj := objectOf(v)
@@ -172,12 +196,7 @@ func (h *handler) lookup(ctx context.Context, key string, r *http.Request) ([]ca
 		}
 		out = append(out, candidate{v: v, obj: obj})
 	}
-	if len(out) > 1 {
-		slices.SortStableFunc(out, func(a, b candidate) int {
-			return b.obj.date().Compare(a.obj.date())
-		})
-	}
-	return out, len(vs)
+	return out
 }
 
 // objectOf returns the decoded form of a stored variant: the one the

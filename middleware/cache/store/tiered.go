@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -122,6 +123,31 @@ func (t *Tiered) Lookup(ctx context.Context, key string) ([]Variant, error) {
 	t.counts.redisHits.Add(1)
 	for i, v := range vs {
 		vs[i].Body = &promotingBody{t: t, key: key, v: v}
+	}
+	return vs, nil
+}
+
+// LookupAll is Lookup that asks Redis even when memory holds variants of
+// key, and returns both tiers' variants (memory's copy where both have
+// one). The cache calls it when none of memory's variants matches the
+// request's Vary fields: another instance may have stored the one that
+// does.
+func (t *Tiered) LookupAll(ctx context.Context, key string) ([]Variant, error) {
+	vs, _ := t.front.Lookup(ctx, key)
+	if t.degraded.Load() {
+		return vs, nil
+	}
+	back, err := t.back.Lookup(ctx, key)
+	if err != nil {
+		t.observe(ctx, err)
+		return vs, nil
+	}
+	for _, v := range back {
+		if slices.ContainsFunc(vs, func(m Variant) bool { return m.ID == v.ID }) {
+			continue
+		}
+		v.Body = &promotingBody{t: t, key: key, v: v}
+		vs = append(vs, v)
 	}
 	return vs, nil
 }
