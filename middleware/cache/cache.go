@@ -159,18 +159,18 @@ type candidate struct {
 // the most recent first (RFC 9111 4.1: when several match, the most
 // recent is used), and how many variants key has. A store error counts
 // as nothing stored.
-func (h *handler) lookup(ctx context.Context, key string, r *http.Request) ([]candidate, int) {
+func (h *handler) lookup(ctx context.Context, key string, r *http.Request, dst []candidate) ([]candidate, int) {
 	vs, err := h.o.Store.Lookup(ctx, key)
 	if err != nil || len(vs) == 0 {
 		return nil, 0
 	}
-	out := h.matching(vs, r)
+	out := h.matching(dst, vs, r)
 	if deep, ok := h.o.Store.(deepLookup); ok && len(out) == 0 {
 		// The tier in front had other variants only; the shared tier
 		// behind it may hold the one this request selects.
 		if all, err := deep.LookupAll(ctx, key); err == nil && len(all) > len(vs) {
 			vs = all
-			out = h.matching(vs, r)
+			out = h.matching(dst, vs, r)
 		}
 	}
 	if len(out) > 1 {
@@ -186,9 +186,8 @@ type deepLookup interface {
 	LookupAll(ctx context.Context, key string) ([]store.Variant, error)
 }
 
-// matching decodes the variants that match r's Vary fields.
-func (h *handler) matching(vs []store.Variant, r *http.Request) []candidate {
-	var out []candidate
+// matching appends to out the variants that match r's Vary fields.
+func (h *handler) matching(out []candidate, vs []store.Variant, r *http.Request) []candidate {
 	for _, v := range vs {
 		obj := objectOf(v)
 		if obj == nil || obj.star || !h.varyMatches(obj, r) {

@@ -3,6 +3,8 @@ package cache
 import (
 	"errors"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gatehouse-proxy/gatehouse/funnel"
@@ -19,6 +21,7 @@ type exchange struct {
 	rd   policy.Directives // the request's Cache-Control
 
 	cands     []candidate // stored variants that match, most recent first
+	cbuf      [1]candidate // cands' storage for the common one
 	variants  int         // variants stored under key, matching or not
 	collapsed bool        // waited for another request's miss
 	// background is set for a revalidation nobody waits for.
@@ -33,16 +36,16 @@ var errOnlyIfCached = errors.New("only-if-cached: no stored response can answer 
 func (x *exchange) run(w http.ResponseWriter) {
 	ctx := x.r.Context()
 	for waited := false; ; waited = true {
-		x.cands, x.variants = x.h.lookup(ctx, x.key, x.r)
+		x.cands, x.variants = x.h.lookup(ctx, x.key, x.r, x.cbuf[:0])
 		if len(x.cands) > 0 {
 			c := &x.cands[0]
 			f := x.freshness(c.obj)
 			switch policy.Evaluate(x.rd, c.obj.dirs, f) {
 			case policy.UseFresh, policy.UseStale:
-				x.serve(w, c.obj, c, f, x.hitStatus(f), false)
+				x.serve(w, c.obj, c, f, x.hitStatus(f, ""), false)
 				return
 			case policy.UseStaleRevalidate:
-				x.serve(w, c.obj, c, f, x.hitStatus(f)+"; detail=stale-while-revalidate", false)
+				x.serve(w, c.obj, c, f, x.hitStatus(f, "stale-while-revalidate"), false)
 				x.h.revalidateLater(x)
 				return
 			}
@@ -77,13 +80,29 @@ func (x *exchange) freshness(o *object) policy.Freshness {
 	}
 }
 
-// hitStatus is the Cache-Status of a response served from the store.
-func (x *exchange) hitStatus(f policy.Freshness) string {
-	s := Name + "; hit; ttl=" + ttl(f)
+// hitStatus is the Cache-Status of a response served from the store,
+// built in one allocation: it is on every hit.
+func (x *exchange) hitStatus(f policy.Freshness, detail string) string {
+	k := x.keyText()
+	var b strings.Builder
+	b.Grow(len(Name) + 48 + len(k) + len(detail))
+	b.WriteString(Name)
+	b.WriteString("; hit; ttl=")
+	var num [20]byte
+	b.Write(strconv.AppendInt(num[:0], int64((f.Lifetime-f.Age)/time.Second), 10))
 	if x.collapsed {
-		s += "; collapsed"
+		b.WriteString("; collapsed")
 	}
-	return s + x.keyParam()
+	if detail != "" {
+		b.WriteString("; detail=")
+		b.WriteString(detail)
+	}
+	if k != "" {
+		b.WriteString(`; key="`)
+		b.WriteString(k)
+		b.WriteByte('"')
+	}
+	return b.String()
 }
 
 // missStatus is the Cache-Status of a response that went to the origin.
@@ -113,31 +132,23 @@ func (x *exchange) fwdReason() string {
 	return "uri-miss"
 }
 
-// keyParam is the key parameter: the URL part of the key, as an sf-string
-// (left out when it holds a character a string cannot).
+// keyParam is the key parameter, or "" (see keyText).
 func (x *exchange) keyParam() string {
-	k := x.key
-	if i := indexByte(k, extraSep[0]); i >= 0 {
-		k = k[:i]
+	if k := x.keyText(); k != "" {
+		return `; key="` + k + `"`
 	}
+	return ""
+}
+
+// keyText is the URL part of the key, for the key parameter, or "" when
+// it holds a character an sf-string cannot.
+func (x *exchange) keyText() string {
+	k := urlPart(x.key)
 	for i := 0; i < len(k); i++ {
 		if c := k[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
 			return ""
 		}
 	}
-	return `; key="` + k + `"`
+	return k
 }
 
-func indexByte(s string, c byte) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			return i
-		}
-	}
-	return -1
-}
-
-// ttl is the remaining freshness in whole seconds, negative when stale.
-func ttl(f policy.Freshness) string {
-	return itoa(int64((f.Lifetime - f.Age) / time.Second))
-}

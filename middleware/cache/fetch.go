@@ -420,6 +420,11 @@ func (f *filler) finish() (again bool) {
 			sw.Abort() // incomplete: never stored (RFC 9111 3.3)
 			return false
 		}
+		if _, ok := f.stored.header["Content-Length"]; !ok && bodyAllowed(f.stored.status) {
+			// Not yet visible to anyone: hits from memory then need not
+			// add it each time.
+			f.stored.header["Content-Length"] = []string{itoa(f.n)}
+		}
 		if err := sw.Commit(context.WithoutCancel(x.r.Context())); err != nil {
 			x.h.log.Warn("cache: storing a response failed", "key", x.key, "error", err)
 		}

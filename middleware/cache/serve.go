@@ -3,6 +3,7 @@ package cache
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/gatehouse-proxy/gatehouse/middleware/cache/policy"
 )
@@ -21,8 +22,11 @@ func (x *exchange) serve(w http.ResponseWriter, o *object, c *candidate, f polic
 			delete(h, k) // RFC 9111 5.2.2.4
 		}
 	}
-	h["Age"] = []string{itoa(int64(f.Age.Seconds()))}
-	h["Cache-Status"] = []string{status}
+	// One allocation for the three values a hit adds.
+	vals := make([]string, 3)
+	vals[0], vals[1] = itoa(int64(f.Age/time.Second)), status
+	h["Age"] = vals[0:1:1]
+	h["Cache-Status"] = vals[1:2:2]
 	body := c.v.Body
 	code := o.status
 	if code >= 200 && code < 300 {
@@ -39,7 +43,8 @@ func (x *exchange) serve(w http.ResponseWriter, o *object, c *candidate, f polic
 		}
 	}
 	if _, ok := h["Content-Length"]; !ok && bodyAllowed(code) {
-		h["Content-Length"] = []string{itoa(body.Size())}
+		vals[2] = itoa(body.Size())
+		h["Content-Length"] = vals[2:3:3]
 	}
 	w.WriteHeader(code)
 	if x.r.Method == http.MethodHead || x.background || !bodyAllowed(code) {
