@@ -20,10 +20,10 @@ type exchange struct {
 	key  string
 	rd   policy.Directives // the request's Cache-Control
 
-	cands     []candidate // stored variants that match, most recent first
+	cands     []candidate  // stored variants that match, most recent first
 	cbuf      [1]candidate // cands' storage for the common one
-	variants  int         // variants stored under key, matching or not
-	collapsed bool        // waited for another request's miss
+	variants  int          // variants stored under key, matching or not
+	collapsed bool         // waited for another request's miss
 	// background is set for a revalidation nobody waits for.
 	background bool
 }
@@ -151,4 +151,3 @@ func (x *exchange) keyText() string {
 	}
 	return k
 }
-
