@@ -55,7 +55,9 @@ func (x *exchange) run(w http.ResponseWriter) {
 			x.h.o.Fail(w, x.r, errors.Join(funnel.ErrGatewayTimeout, errOnlyIfCached))
 			return
 		}
-		if waited {
+		if waited || x.r.Method == http.MethodHead || x.rd.NoStore {
+			// Only a GET whose response may be stored leads or joins a
+			// flight: the others could not answer their followers.
 			break
 		}
 		fl, leader := x.h.flights.join(x.key)
