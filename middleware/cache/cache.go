@@ -133,6 +133,9 @@ func (h *handler) bypass(r *http.Request) string {
 	if _, ok := r.Header["Range"]; ok {
 		return "range"
 	}
+	if policy.HasOriginPreconditions(r.Header) {
+		return "precondition" // If-Match and the like are the origin's to judge (RFC 9111 4.3.2)
+	}
 	for _, name := range h.o.BypassHeaders {
 		if _, ok := r.Header[http.CanonicalHeaderKey(name)]; ok {
 			return "header"

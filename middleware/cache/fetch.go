@@ -279,6 +279,9 @@ func (f *filler) startStore(code int) bool {
 		obj.lifetime = time.Duration(obj.surrogate) * time.Second
 	}
 	hdr := policy.StoredHeader(f.hdr, sd)
+	if _, ok := hdr["Date"]; !ok {
+		hdr["Date"] = []string{now.UTC().Format(http.TimeFormat)} // RFC 9110 6.6.1: a cache adds the Date it received it
+	}
 	for _, k := range dropToClient {
 		delete(hdr, k)
 	}

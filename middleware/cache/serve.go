@@ -30,15 +30,9 @@ func (x *exchange) serve(w http.ResponseWriter, o *object, c *candidate, f polic
 	body := c.v.Body
 	code := o.status
 	if code >= 200 && code < 300 {
-		switch policy.EvaluateConditional(x.r.Method, x.r.Header, o.header) {
-		case http.StatusNotModified:
+		if policy.EvaluateConditional(x.r.Method, x.r.Header, o.header) == http.StatusNotModified {
 			notModifiedHeader(h)
 			w.WriteHeader(http.StatusNotModified)
-			return
-		case http.StatusPreconditionFailed:
-			notModifiedHeader(h)
-			h["Content-Length"] = []string{"0"}
-			w.WriteHeader(http.StatusPreconditionFailed)
 			return
 		}
 	}

@@ -78,6 +78,9 @@ func NormalizeValue(name string, values []string) string {
 	case "Accept-Encoding", "Accept-Charset", "Accept-Language":
 		fold = true
 	}
+	if len(values) == 1 && isNormal(values[0], fold) {
+		return values[0] // the common case, without building a copy
+	}
 	var b strings.Builder
 	for _, line := range values {
 		if strings.ContainsAny(line, "\r\n\x00") {
@@ -128,4 +131,26 @@ func VaryKey(names []string, req http.Header) string {
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// isNormal reports whether NormalizeValue would return v unchanged: no
+// whitespace or control bytes, no empty list members, and no upper case
+// where fold.
+func isNormal(v string, fold bool) bool {
+	if v == "" || v[0] == ',' || v[len(v)-1] == ',' {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c <= ' ' || c == 0x7f:
+			return false
+		case c == ',' && v[i+1] == ',':
+			return false
+		case fold && 'A' <= c && c <= 'Z':
+			return false
+		case c == '"':
+			return false // quoted strings have their own rules; take the slow path
+		}
+	}
+	return true
 }

@@ -105,3 +105,19 @@ func TestNormalizeValueKeepsBytes(t *testing.T) {
 		}
 	})
 }
+
+// FuzzNormalizeFastPath holds the single-value shortcut of NormalizeValue
+// to what the general path makes of the same value (an empty second line
+// adds nothing, and forces the general path).
+func FuzzNormalizeFastPath(f *testing.F) {
+	f.Add("Accept-Encoding", "gzip,br")
+	f.Add("Accept-Language", "EN-us")
+	f.Add("X-Thing", "a,,b")
+	f.Fuzz(func(t *testing.T, name, v string) {
+		fast := NormalizeValue(name, []string{v})
+		slow := NormalizeValue(name, []string{v, ""})
+		if fast != slow {
+			t.Fatalf("NormalizeValue(%q, %q) = %q, the general path gives %q", name, v, fast, slow)
+		}
+	})
+}
