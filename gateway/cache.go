@@ -109,3 +109,14 @@ func (rt *Runtime) closeFresh() {
 	}
 	rt.freshCaches = nil
 }
+
+// CloseCaches closes every cache store (their background work, their
+// Redis connections). For the end of the process, once no runtime serves.
+func (e *Env) CloseCaches() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, ce := range e.caches {
+		_ = ce.st.Close()
+	}
+	e.caches = nil
+}

@@ -397,6 +397,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		rt.Retire(ctx)
 	}
 	s.env.TLS.Close()
+	s.env.CloseCaches()
 	return err
 }
 
