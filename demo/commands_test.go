@@ -2,6 +2,7 @@ package demo_test
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/andybalholm/brotli"
 
 	"github.com/gatehouse-proxy/gatehouse/examples"
 )
@@ -34,6 +37,9 @@ var checks = map[string]demoCheck{
 	"curl /api/hello": checkRoundRobin,
 	"curl -H 'X-Forwarded-For: 6.6.6.6' /api/hello": checkSpoofedXFF,
 	"curl -N /api/events":                           checkEvents,
+	"curl -i /api/catalog":                          checkCached,
+	"curl -i -H 'Accept-Encoding: br' /api/catalog": checkCompressed,
+	"curl -X PURGE /api/catalog":                    checkPurge,
 	"curl -i /assets/style.css":                     checkStatic,
 	"curl -i -H 'Range: bytes=0-9' /assets/app.js":  checkRange,
 	"curl -i /old-api/time":                         checkRedirect,
@@ -74,7 +80,11 @@ var requestID = regexp.MustCompile(`^[0-9a-f]{32}$`)
 // answer from Gatehouse carries a generated request ID.
 func send(t *testing.T, c command, extra ...string) *http.Response {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, c.url, nil)
+	method := http.MethodGet
+	if c.method != "" {
+		method = c.method
+	}
+	req, err := http.NewRequest(method, c.url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +277,11 @@ func checkNormalized(t *testing.T, base string, c command) {
 }
 
 func checkWebSocket(t *testing.T, base string, c command) {
-	req, err := http.NewRequest(http.MethodGet, c.url, nil)
+	method := http.MethodGet
+	if c.method != "" {
+		method = c.method
+	}
+	req, err := http.NewRequest(method, c.url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -356,5 +370,61 @@ func checkMalformed(t *testing.T, base string, c command) {
 	wantHeaders(t, res, 400, "X-Content-Type-Options", "nosniff", "Content-Type", "text/plain; charset=utf-8")
 	if body != "400 bad request\n" || !res.Close {
 		t.Errorf("body %q, close %v; want the funnel's text and the connection closed", body, res.Close)
+	}
+}
+
+// checkCached: the first answer is a miss that was stored, the next a hit
+// with an Age, and both are the same answer.
+func checkCached(t *testing.T, base string, c command) {
+	res := send(t, c)
+	first := readAll(t, res.Body)
+	if cs := res.Header.Get("Cache-Status"); !strings.Contains(cs, "fwd=uri-miss") || !strings.Contains(cs, "stored") {
+		t.Errorf("first answer: Cache-Status %q, want a stored miss", cs)
+	}
+	res = send(t, c)
+	if cs := res.Header.Get("Cache-Status"); !strings.Contains(cs, "hit") {
+		t.Errorf("second answer: Cache-Status %q, want a hit", cs)
+	}
+	if _, err := strconv.Atoi(res.Header.Get("Age")); err != nil {
+		t.Errorf("hit without an Age header: %q", res.Header.Get("Age"))
+	}
+	if second := readAll(t, res.Body); second != first || !strings.Contains(first, `"items"`) {
+		t.Errorf("the hit differs from the miss:\n%s\n%s", first, second)
+	}
+}
+
+// checkCompressed: the catalog comes brotli-compressed, marked as varying
+// by Accept-Encoding, and decodes to the same JSON.
+func checkCompressed(t *testing.T, base string, c command) {
+	for range 2 {
+		res := send(t, c)
+		wantHeaders(t, res, 200, "Content-Encoding", "br")
+		if v := res.Header.Get("Vary"); !strings.Contains(v, "Accept-Encoding") {
+			t.Errorf("Vary %q, want Accept-Encoding", v)
+		}
+		raw, err := io.ReadAll(res.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, err := io.ReadAll(brotli.NewReader(bytes.NewReader(raw)))
+		if err != nil || !json.Valid(plain) || len(raw) >= len(plain) {
+			t.Errorf("body: %d bytes decoding to %d (%v), want smaller valid JSON", len(raw), len(plain), err)
+		}
+	}
+}
+
+// checkPurge: PURGE from this machine drops the stored catalog, so the
+// next GET is a miss.
+func checkPurge(t *testing.T, base string, c command) {
+	get := command{key: "curl " + c.url, url: c.url}
+	send(t, get) // make sure something is stored
+	res := send(t, c)
+	wantHeaders(t, res, 200, "Content-Type", "application/json")
+	if body := readAll(t, res.Body); !strings.Contains(body, `"purged":1`) {
+		t.Errorf("PURGE answered %q", body)
+	}
+	res = send(t, get)
+	if cs := res.Header.Get("Cache-Status"); !strings.Contains(cs, "miss") {
+		t.Errorf("after PURGE: Cache-Status %q, want a miss", cs)
 	}
 }

@@ -192,6 +192,7 @@ func (d *demoProc) stop() {
 type command struct {
 	key     string // the command with the base URL left out: "curl -i /ws"
 	tool    string // curl or open
+	method  string // -X; empty for GET
 	headers [][2]string
 	url     string
 	desc    string
@@ -236,7 +237,7 @@ func (d *demoProc) tryList() []command {
 	return cmds
 }
 
-// parseCommand reads "curl [-i] [-N] [-H 'Name: value']... URL  description"
+// parseCommand reads "curl [-i] [-N] [-X METHOD] [-H 'Name: value']... URL  description"
 // or "open URL  description".
 func parseCommand(line, base string) (command, error) {
 	words, err := shellWords(line)
@@ -270,6 +271,10 @@ func parseCommand(line, base string) (command, error) {
 			}
 			c.headers = append(c.headers, [2]string{name, value})
 			keyParts = append(keyParts, "-H", "'"+words[i+1]+"'")
+			i++
+		case w == "-X" && i+1 < len(words):
+			c.method = words[i+1]
+			keyParts = append(keyParts, "-X", c.method)
 			i++
 		case w == "-i" || w == "-N":
 			keyParts = append(keyParts, w)

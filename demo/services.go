@@ -140,7 +140,29 @@ func api(instance string) http.Handler {
 		w.Write(body)
 	})
 	mux.HandleFunc("GET /events", events)
+	mux.HandleFunc("GET /catalog", catalog)
 	return mux
+}
+
+// catalog is a cacheable API answer: 30 seconds fresh, then served stale
+// for up to 30 more while Gatehouse refreshes it in the background, with
+// an ETag to revalidate and a surrogate key to purge it by. Large enough
+// (about 5 KiB) to be compressed.
+func catalog(w http.ResponseWriter, r *http.Request) {
+	type item struct {
+		ID    int      `json:"id"`
+		Name  string   `json:"name"`
+		Price float64  `json:"price"`
+		Tags  []string `json:"tags"`
+	}
+	items := make([]item, 40)
+	for i := range items {
+		items[i] = item{ID: i + 1, Name: fmt.Sprintf("Widget %d", i+1), Price: float64(100+7*i) / 10, Tags: []string{"widgets", "demo"}}
+	}
+	w.Header().Set("Cache-Control", "public, max-age=30, stale-while-revalidate=30")
+	w.Header().Set("ETag", `"catalog-v1"`)
+	w.Header().Set("Surrogate-Key", "catalog")
+	writeJSON(w, map[string]any{"generated": time.Now().UTC().Format(time.RFC3339Nano), "items": items})
 }
 
 // events streams server-sent events, one per second (n of them, default 5).

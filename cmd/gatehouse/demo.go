@@ -38,6 +38,9 @@ Try:
   curl %[1]s/api/hello                                  API, round robin over two instances
   curl -H 'X-Forwarded-For: 6.6.6.6' %[1]s/api/hello    a spoofed client IP is replaced
   curl -N %[1]s/api/events                              server-sent events, streamed as they come
+  curl -i %[1]s/api/catalog                            cacheable: run it twice, a miss then a hit (Cache-Status, Age)
+  curl -i -H 'Accept-Encoding: br' %[1]s/api/catalog   compressed with brotli, and cached once per encoding
+  curl -X PURGE %[1]s/api/catalog                      purge it from the cache (allowed from this machine only)
   curl -i %[1]s/assets/style.css                        a static file with ETag and Last-Modified
   curl -i -H 'Range: bytes=0-9' %[1]s/assets/app.js     a range request (206)
   curl -i %[1]s/old-api/time                            a redirect to /api/time
