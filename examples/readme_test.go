@@ -67,3 +67,24 @@ func firstLines(b []byte, n int) []byte {
 	}
 	return bytes.Join(lines, []byte("\n"))
 }
+
+// TestSharedCacheExampleLoads loads examples/shared-cache.yaml with its
+// defaults: a tiered cache and a cached, compressed route.
+func TestSharedCacheExampleLoads(t *testing.T) {
+	data, err := os.ReadFile("shared-cache.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(data, "examples/shared-cache.yaml", func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cfg.Caches["shared"]
+	if c == nil || c.Memory == nil || c.Redis == nil || c.Redis.Address != "127.0.0.1:6379" {
+		t.Fatalf("caches.shared = %+v, want memory in front of redis at 127.0.0.1:6379", c)
+	}
+	r := cfg.Routes[0]
+	if r.Cache == nil || r.Cache.Store != "shared" || r.Compress == nil {
+		t.Errorf("route %q: cache %+v, compress %+v; want both", r.Name, r.Cache, r.Compress)
+	}
+}
