@@ -6,6 +6,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse-proxy/gatehouse/config"
+	"github.com/gatehouse-proxy/gatehouse/middleware/compress"
 )
 
 // The table's invariants: each name once, stages in order (a stage's
@@ -54,5 +57,18 @@ func TestREADMEOrder(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("README lists %v\ntable has    %v", got, want)
+	}
+}
+
+// TestCompressLevelsAgree holds config's level ranges (what validate
+// accepts) equal to what the compress middleware takes.
+func TestCompressLevelsAgree(t *testing.T) {
+	for enc, r := range config.CompressLevels() {
+		if lo, hi := compress.LevelRange(enc); lo != r[0] || hi != r[1] {
+			t.Errorf("%s: config accepts %d-%d, compress %d-%d", enc, r[0], r[1], lo, hi)
+		}
+	}
+	if got, want := config.CompressEncodings(), compress.DefaultEncodings(); !slices.Equal(got, want) {
+		t.Errorf("config's default encodings %v, compress's %v", got, want)
 	}
 }
