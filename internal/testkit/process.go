@@ -148,3 +148,6 @@ func (p *Process) WaitLog(timeout time.Duration, msg string, attrs ...any) Entry
 	}, "no log line %q with %v", msg, attrs)
 	return found
 }
+
+// PID is the process's ID, for reading what /proc tells of it.
+func (p *Process) PID() int { return p.cmd.Process.Pid }
