@@ -49,7 +49,7 @@ func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request, t target) b
 	if !fi.Mode().IsRegular() {
 		return false
 	}
-	h.serveFile(w, r, f, fi, h.index)
+	h.serveFile(w, r, f, fi, join(t.name, h.index))
 	return true
 }
 

@@ -11,6 +11,22 @@
 // and the whole file served, as RFC 9110 asks (ServeContent alone would
 // answer 416).
 //
+// # Precompressed files
+//
+// A file "name" may have precompressed siblings "name.zst", "name.br" and
+// "name.gz". A GET or HEAD without a byte range from a client that
+// accepts one of their codings (compress.Negotiate, zstd, br, gzip
+// breaking ties) is answered with the sibling: Content-Encoding set, the
+// file's Content-Type, and the sibling's own strong ETag (its mtime and
+// size, with the coding appended, so never the file's), Content-Length and
+// Last-Modified; ranges are not offered. A sibling counts only when it is
+// a regular file at least as new as the file, so a stale one is never
+// sent. Range requests are always served from the file itself: its
+// offsets are the ones a client can know. Whenever a sibling exists, the
+// response (identity included) has "Vary: Accept-Encoding". The compress
+// middleware leaves such a response alone, as it has a Content-Encoding.
+// Options.NoPrecompressed turns siblings off.
+//
 // # Status codes
 //
 // The handler answers with a short plain-text body naming the status and

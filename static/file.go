@@ -5,23 +5,39 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
+	"path"
 	"strconv"
 	"strings"
 )
 
-// serveFile streams a regular file with http.ServeContent, which handles
-// Content-Type, Last-Modified, conditional requests and ranges; the ETag set
-// here lets it answer If-None-Match, If-Match and If-Range too.
-func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, f *os.File, fi fs.FileInfo, name string) {
+// serveFile streams the regular file rel (root-relative) with
+// http.ServeContent, which handles Content-Type, Last-Modified,
+// conditional requests and ranges; the ETag set here lets it answer
+// If-None-Match, If-Match and If-Range too. A precompressed sibling
+// (see sibling) is served instead when the client accepts its coding
+// and asks for no range.
+func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, f *os.File, fi fs.FileInfo, rel string) {
 	if !fi.Mode().IsRegular() {
 		h.fail(w, r, errNotFound)
 		return
 	}
+	name := path.Base(rel)
 	hdr := w.Header()
-	hdr.Set("Etag", etag(fi))
 	if h.cacheControl != "" {
 		hdr.Set("Cache-Control", h.cacheControl)
 	}
+	if h.precompressed && !strings.HasPrefix(r.Header.Get("Range"), "bytes=") && mayHaveSiblings(name) {
+		sib, sfi, coding, varies := h.sibling(r, rel, fi)
+		if varies {
+			addVary(hdr)
+		}
+		if sib != nil {
+			defer sib.Close()
+			h.servePrecompressed(w, r, f, name, sib, sfi, coding)
+			return
+		}
+	}
+	hdr.Set("Etag", etag(fi))
 	http.ServeContent(w, byteRangesOnly(r), name, fi.ModTime(), pathless{f})
 }
 

@@ -25,6 +25,11 @@ type Options struct {
 	// CacheControl, when non-empty, is sent as Cache-Control with every
 	// file (not with listings, redirects or errors).
 	CacheControl string
+	// NoPrecompressed serves every file as it is. By default a file
+	// "name" with a sibling "name.zst", "name.br" or "name.gz" (regular,
+	// not older) is answered with the sibling, Content-Encoding set, to a
+	// client that accepts that coding and asks for no range.
+	NoPrecompressed bool
 	// Path returns the request path to serve: normalized for routing, any
 	// route prefix stripped, still percent-encoded (e.g. "/img/a%20b.png").
 	// nil means r.URL.EscapedPath().
@@ -42,8 +47,10 @@ type Handler struct {
 	index        string
 	browse       bool
 	cacheControl string
-	path         func(*http.Request) string
-	failFn       func(http.ResponseWriter, *http.Request, error)
+	// precompressed: serve precompressed siblings (Options.NoPrecompressed).
+	precompressed bool
+	path          func(*http.Request) string
+	failFn        func(http.ResponseWriter, *http.Request, error)
 }
 
 // New opens o.Root and returns a Handler serving it. It fails when the root
@@ -61,12 +68,13 @@ func New(o Options) (*Handler, error) {
 		return nil, fmt.Errorf("static: open root: %w", err)
 	}
 	h := &Handler{
-		root:         root,
-		index:        o.Index,
-		browse:       o.Browse,
-		cacheControl: o.CacheControl,
-		path:         o.Path,
-		failFn:       o.Fail,
+		root:          root,
+		index:         o.Index,
+		browse:        o.Browse,
+		cacheControl:  o.CacheControl,
+		precompressed: !o.NoPrecompressed,
+		path:          o.Path,
+		failFn:        o.Fail,
 	}
 	if h.failFn == nil {
 		h.failFn = (&funnel.Funnel{}).Fail
@@ -113,7 +121,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case t.dir:
 		h.fail(w, r, errNotFound) // a file is never a directory
 	default:
-		h.serveFile(w, r, f, fi, t.base)
+		h.serveFile(w, r, f, fi, t.name)
 	}
 }
 

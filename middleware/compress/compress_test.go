@@ -92,6 +92,9 @@ func TestRoundTrip(t *testing.T) {
 				if v := r.header.Values("Vary"); !slices.Equal(v, []string{"Accept-Encoding"}) {
 					t.Errorf("Vary %q", v)
 				}
+				if v := r.header.Values("Accept-Ranges"); v != nil {
+					t.Errorf("Accept-Ranges %q on a compressed response", v)
+				}
 			})
 		}
 	}

@@ -103,8 +103,9 @@ const maxLevel = 11
 // pools holds idle encoders by coding and pool level. An idle encoder carries
 // nothing of the response it served (Reset starts afresh) and nothing a
 // reload would change, so one table serves every route and runtime:
-// a pool per route would keep more idle encoders, each hundreds of KiB,
-// for no gain. An idle encoder may still point at the pooled writer it
+// a pool per route would keep more idle encoders, each of 1 to 5 MiB
+// once used (zstd 3: 1.6 MiB, brotli 4: 2.6 MiB, gzip 5: 1 MiB, after a
+// 100 KiB body), for no gain. An idle encoder may still point at the pooled writer it
 // wrote to last; it is Reset before it writes again.
 var pools [numCodings][maxLevel + 1]sync.Pool
 

@@ -80,7 +80,7 @@ func noTransform(h http.Header) bool {
 func hasToken(v, tok string) bool {
 	for v != "" {
 		var elem string
-		elem, v, _ = strings.Cut(v, ",")
+		elem, v = cutElement(v)
 		name, _, _ := strings.Cut(elem, "=")
 		if strings.EqualFold(trimOWS(name), tok) {
 			return true

@@ -168,6 +168,11 @@ func TestTypes(t *testing.T) {
 			t.Errorf("custom match(%q) = %v", ct, got)
 		}
 	}
+	for ct, want := range map[string]bool{"text/css; charset=utf-8": true, "image/svg+xml": true, "image/png": false, "": false} {
+		if got := TypeCompressible(ct); got != want {
+			t.Errorf("TypeCompressible(%q) = %v", ct, got)
+		}
+	}
 	for _, s := range []string{"*/*", "text/*", "application/*+json", "*/*+xml", "image/svg+xml"} {
 		if err := CheckType(s); err != nil {
 			t.Errorf("CheckType(%q): %v", s, err)

@@ -45,8 +45,8 @@ func CheckType(s string) error {
 	return err
 }
 
-// matches reports whether media type mt ("type/subtype", any case, no
-// parameters) is one p names.
+// matches reports whether the media type typ/sub (any case) is one p
+// names.
 func (p *pattern) matches(typ, sub string) bool {
 	if p.typ != "*" && !strings.EqualFold(typ, p.typ) {
 		return false
