@@ -50,158 +50,203 @@ const largeBodyBytes = 5 << 20
 // sharing promises: what one instance stored the other serves, a purge
 // through one reaches the other's memory, a Redis outage costs neither
 // instance an error or a stall (and is logged once, as is the
-// recovery), and a body of many chunks comes back byte for byte.
+// recovery), and a body of many chunks comes back byte for byte. Each
+// step builds on the state the previous ones left, so the first to fail
+// ends the test.
 //
 // Not parallel: it times requests against a bound, which other tests
 // sharing the CPU would make meaningless.
 func TestCacheSharedAcrossInstances(t *testing.T) {
-	rds := testkit.StartRedis(t)
-	large := make([]byte, largeBodyBytes)
-	rand.NewChaCha8([32]byte{7}).Read(large)
-	b := testkit.NewBackend(t, "origin", sharedOrigin(large))
-	bin, dir := testkit.TestBinary(t), t.TempDir()
-	config := strings.NewReplacer("%REDIS%", rds.Addr(), "%B%", b.URL).Replace(sharedCacheConfig)
-	na, nb := launchCacheNode(t, bin, dir, "a", config), launchCacheNode(t, bin, dir, "b", config)
-	na.ready(t)
-	nb.ready(t)
-	waitSubscribers(t, rds, 2)
+	s := startSharedCache(t)
 	start := time.Now()
-
-	if !t.Run("stored through A, a hit through B", func(t *testing.T) {
-		first := na.get(t, "/page")
-		if !first.stored() {
-			t.Fatalf("A: Cache-Status %q, want a stored miss", first.cacheStatus)
-		}
-		waitInRedis(t, rds, first)
-		got := nb.get(t, "/page")
-		if !got.hit() || string(got.body) != "origin says /page" {
-			t.Errorf("B: Cache-Status %q, body %q; want a hit with the origin's body", got.cacheStatus, got.body)
-		}
-		if n := originHits(b, "/page"); n != 1 {
-			t.Errorf("the backend saw %d requests for /page, want 1", n)
-		}
-	}) {
-		return
+	steps := []struct {
+		name string
+		run  func(*testing.T)
+	}{
+		{"stored through A, a hit through B", s.sharedHit},
+		{"purge of a URL through A reaches B", s.purgeURL},
+		{"purge of a prefix through A reaches B", s.purgePrefix},
+		{"purge of a surrogate key through A reaches B", s.purgeTag},
+		{"redis down: both serve from memory", s.redisDown},
+		{"redis back: both share again", s.redisBack},
+		{"a body of many chunks", s.largeBody},
 	}
-
-	t.Run("purges through A reach B's memory", func(t *testing.T) {
-		t.Run("url", func(t *testing.T) {
-			warm(t, rds, na, nb, "/item", "/item?color=red")
-			if n, scope := na.purge(t, "/item"); n != 1 || scope != "url" {
-				t.Errorf("PURGE /item: purged %d, scope %q; want 1, url", n, scope)
-			}
-			waitMiss(t, nb, "/item")
-			if n := originHits(b, "/item"); n != 2 {
-				t.Errorf("the backend saw %d requests for /item, want 2 (A's miss and B's after the purge)", n)
-			}
-			if got := nb.get(t, "/item?color=red"); !got.hit() {
-				t.Errorf("B: /item?color=red is another URL but Cache-Status is %q", got.cacheStatus)
-			}
-		})
-		t.Run("prefix", func(t *testing.T) {
-			warm(t, rds, na, nb, "/dir/1", "/dir/2", "/dirt")
-			if n, scope := na.purge(t, "/dir/*"); n != 2 || scope != "prefix" {
-				t.Errorf("PURGE /dir/*: purged %d, scope %q; want 2, prefix", n, scope)
-			}
-			waitMiss(t, nb, "/dir/1")
-			waitMiss(t, nb, "/dir/2")
-			if got := nb.get(t, "/dirt"); !got.hit() {
-				t.Errorf("B: /dirt is outside /dir/ but Cache-Status is %q", got.cacheStatus)
-			}
-		})
-		t.Run("surrogate key", func(t *testing.T) {
-			warm(t, rds, na, nb, "/tagged/1", "/tagged/2", "/untagged")
-			if n, scope := na.purge(t, "/", "Surrogate-Key", "product-7"); n != 2 || scope != "tag" {
-				t.Errorf("PURGE with Surrogate-Key product-7: purged %d, scope %q; want 2, tag", n, scope)
-			}
-			waitMiss(t, nb, "/tagged/1")
-			waitMiss(t, nb, "/tagged/2")
-			if got := nb.get(t, "/untagged"); !got.hit() {
-				t.Errorf("B: /untagged has no tag but Cache-Status is %q", got.cacheStatus)
-			}
-		})
-	})
-
-	if !t.Run("redis outage", func(t *testing.T) {
-		warm(t, rds, na, nb, "/held")
-		resumed := map[*cacheNode]int{}
-		for _, n := range []*cacheNode{na, nb} {
-			resumed[n] = len(n.proc.Logs.Match(redisResumedLine))
+	for _, st := range steps {
+		if !t.Run(st.name, st.run) {
+			return
 		}
-		rds.Kill()
-		for round := range 10 {
-			for _, n := range []*cacheNode{na, nb} {
-				if got := n.getQuick(t, "/held"); !got.hit() {
-					t.Errorf("%s round %d: /held is in its memory but Cache-Status is %q", n.name, round, got.cacheStatus)
-				}
-				path := "/outage/" + n.name + "/" + strconv.Itoa(round)
-				before := originHits(b, path)
-				if got := n.getQuick(t, path); got.hit() {
-					t.Errorf("%s: %s was never fetched but is a hit", n.name, path)
-				}
-				if originHits(b, path) != before+1 {
-					t.Errorf("%s: the miss of %s did not reach the backend", n.name, path)
-				}
-			}
-		}
-		for _, n := range []*cacheNode{na, nb} {
-			waitLogCount(t, n, 5*time.Second, redisDownLine, 1)
-			if c := len(n.proc.Logs.Match(redisDownLine)); c != 1 {
-				t.Errorf("%s logged %q %d times during one outage, want once", n.name, redisDownLine, c)
-			}
-		}
-
-		rds.Restart()
-		for _, n := range []*cacheNode{na, nb} {
-			waitLogCount(t, n, 10*time.Second, redisBackLine, 1)
-			waitLogCount(t, n, 10*time.Second, redisResumedLine, resumed[n]+1)
-		}
-		waitSubscribers(t, rds, 2)
-		first := na.get(t, "/after")
-		if !first.stored() {
-			t.Fatalf("A after recovery: Cache-Status %q, want a stored miss", first.cacheStatus)
-		}
-		waitInRedis(t, rds, first)
-		if got := nb.get(t, "/after"); !got.hit() {
-			t.Errorf("B after recovery: Cache-Status %q, want a hit on what A stored", got.cacheStatus)
-		}
-		if n := originHits(b, "/after"); n != 1 {
-			t.Errorf("the backend saw %d requests for /after, want 1", n)
-		}
-		for _, n := range []*cacheNode{na, nb} {
-			if c := len(n.proc.Logs.Match(redisDownLine)); c != 1 {
-				t.Errorf("%s logged %q %d times in all, want once", n.name, redisDownLine, c)
-			}
-		}
-	}) {
-		return
 	}
-
-	t.Run("a body of many chunks", func(t *testing.T) {
-		first := na.get(t, "/large")
-		if !first.stored() || !bytes.Equal(first.body, large) {
-			t.Fatalf("A: Cache-Status %q, %d bytes (the origin's: %v); want a stored miss of the origin's %d bytes",
-				first.cacheStatus, len(first.body), bytes.Equal(first.body, large), len(large))
-		}
-		waitInRedis(t, rds, first)
-		if chunks := len(strings.Fields(rds.Do("KEYS", "gh:b:*"))); chunks < largeBodyBytes/(256<<10) {
-			t.Errorf("redis holds %d body chunks, want the large body's %d at least", chunks, largeBodyBytes/(256<<10))
-		}
-		for i := range 2 { // from Redis, then from B's own memory
-			got := nb.get(t, "/large")
-			if !got.hit() || !bytes.Equal(got.body, large) {
-				t.Errorf("B, request %d: Cache-Status %q, %d bytes, identical: %v; want a hit with the origin's bytes",
-					i+1, got.cacheStatus, len(got.body), bytes.Equal(got.body, large))
-			}
-		}
-		if n := originHits(b, "/large"); n != 1 {
-			t.Errorf("the backend saw %d requests for /large, want 1", n)
-		}
-	})
-
 	t.Logf("the steps took %v", time.Since(start).Round(time.Millisecond))
-	na.stop(t)
-	nb.stop(t)
+	s.a.stop(t)
+	s.b.stop(t)
+}
+
+// sharedCache is the test's world: Redis, the backend and the two
+// instances, a and b.
+type sharedCache struct {
+	rds    *testkit.Redis
+	origin *testkit.Backend
+	a, b   *cacheNode
+	large  []byte // the body of /large
+	// resumed counts each instance's redisResumedLine before the outage.
+	resumed map[*cacheNode]int
+}
+
+// startSharedCache starts Redis, the backend and both instances, and
+// returns once both listen for invalidations.
+func startSharedCache(t *testing.T) *sharedCache {
+	t.Helper()
+	s := &sharedCache{rds: testkit.StartRedis(t), large: make([]byte, largeBodyBytes), resumed: map[*cacheNode]int{}}
+	rand.NewChaCha8([32]byte{7}).Read(s.large)
+	s.origin = testkit.NewBackend(t, "origin", sharedOrigin(s.large))
+	bin, dir := testkit.TestBinary(t), t.TempDir()
+	config := strings.NewReplacer("%REDIS%", s.rds.Addr(), "%B%", s.origin.URL).Replace(sharedCacheConfig)
+	s.a, s.b = launchCacheNode(t, bin, dir, "a", config), launchCacheNode(t, bin, dir, "b", config)
+	s.a.ready(t)
+	s.b.ready(t)
+	waitSubscribers(t, s.rds, 2)
+	return s
+}
+
+func (s *sharedCache) nodes() []*cacheNode { return []*cacheNode{s.a, s.b} }
+
+// wantOriginHits fails t unless the backend saw n requests for path.
+func (s *sharedCache) wantOriginHits(t *testing.T, path string, n int) {
+	t.Helper()
+	if got := originHits(s.origin, path); got != n {
+		t.Errorf("the backend saw %d requests for %s, want %d", got, path, n)
+	}
+}
+
+func (s *sharedCache) sharedHit(t *testing.T) {
+	first := s.a.get(t, "/page")
+	if !first.stored() {
+		t.Fatalf("A: Cache-Status %q, want a stored miss", first.cacheStatus)
+	}
+	waitInRedis(t, s.rds, first)
+	got := s.b.get(t, "/page")
+	if !got.hit() || string(got.body) != "origin says /page" {
+		t.Errorf("B: Cache-Status %q, body %q; want a hit with the origin's body", got.cacheStatus, got.body)
+	}
+	s.wantOriginHits(t, "/page", 1)
+}
+
+func (s *sharedCache) purgeURL(t *testing.T) {
+	warm(t, s.rds, s.a, s.b, "/item", "/item?color=red")
+	if n, scope := s.a.purge(t, "/item"); n != 1 || scope != "url" {
+		t.Errorf("PURGE /item: purged %d, scope %q; want 1, url", n, scope)
+	}
+	waitMiss(t, s.b, "/item")
+	s.wantOriginHits(t, "/item", 2) // A's miss, and B's after the purge
+	if got := s.b.get(t, "/item?color=red"); !got.hit() {
+		t.Errorf("B: /item?color=red is another URL but Cache-Status is %q", got.cacheStatus)
+	}
+}
+
+func (s *sharedCache) purgePrefix(t *testing.T) {
+	warm(t, s.rds, s.a, s.b, "/dir/1", "/dir/2", "/dirt")
+	if n, scope := s.a.purge(t, "/dir/*"); n != 2 || scope != "prefix" {
+		t.Errorf("PURGE /dir/*: purged %d, scope %q; want 2, prefix", n, scope)
+	}
+	waitMiss(t, s.b, "/dir/1")
+	waitMiss(t, s.b, "/dir/2")
+	if got := s.b.get(t, "/dirt"); !got.hit() {
+		t.Errorf("B: /dirt is outside /dir/ but Cache-Status is %q", got.cacheStatus)
+	}
+}
+
+func (s *sharedCache) purgeTag(t *testing.T) {
+	warm(t, s.rds, s.a, s.b, "/tagged/1", "/tagged/2", "/untagged")
+	if n, scope := s.a.purge(t, "/", "Surrogate-Key", "product-7"); n != 2 || scope != "tag" {
+		t.Errorf("PURGE with Surrogate-Key product-7: purged %d, scope %q; want 2, tag", n, scope)
+	}
+	waitMiss(t, s.b, "/tagged/1")
+	waitMiss(t, s.b, "/tagged/2")
+	if got := s.b.get(t, "/untagged"); !got.hit() {
+		t.Errorf("B: /untagged has no tag but Cache-Status is %q", got.cacheStatus)
+	}
+}
+
+// redisDown kills Redis and sends each instance, ten times over, a
+// request it holds in memory (a hit) and one it does not (a miss that the
+// backend answers), each quick; each instance logs the outage once.
+func (s *sharedCache) redisDown(t *testing.T) {
+	warm(t, s.rds, s.a, s.b, "/held")
+	for _, n := range s.nodes() {
+		s.resumed[n] = len(n.proc.Logs.Match(redisResumedLine))
+	}
+	s.rds.Kill()
+	var slowest time.Duration
+	for round := range 10 {
+		for _, n := range s.nodes() {
+			held := n.getQuick(t, "/held")
+			if !held.hit() {
+				t.Errorf("%s round %d: /held is in its memory but Cache-Status is %q", n.name, round, held.cacheStatus)
+			}
+			path := "/outage/" + n.name + "/" + strconv.Itoa(round)
+			miss := n.getQuick(t, path)
+			if miss.hit() {
+				t.Errorf("%s: %s was never fetched but is a hit", n.name, path)
+			}
+			s.wantOriginHits(t, path, 1)
+			slowest = max(slowest, held.took, miss.took)
+		}
+	}
+	t.Logf("with redis down, the slowest of %d requests took %v", 2*10*len(s.nodes()), slowest)
+	for _, n := range s.nodes() {
+		waitLogCount(t, n, 5*time.Second, redisDownLine, 1)
+		if c := len(n.proc.Logs.Match(redisDownLine)); c != 1 {
+			t.Errorf("%s logged %q %d times during one outage, want once", n.name, redisDownLine, c)
+		}
+	}
+}
+
+// redisBack restarts Redis (empty, on its port): both instances log the
+// recovery and subscribe again, and what A stores then is a hit on B.
+func (s *sharedCache) redisBack(t *testing.T) {
+	s.rds.Restart()
+	for _, n := range s.nodes() {
+		waitLogCount(t, n, 10*time.Second, redisBackLine, 1)
+		waitLogCount(t, n, 10*time.Second, redisResumedLine, s.resumed[n]+1)
+	}
+	waitSubscribers(t, s.rds, 2)
+	first := s.a.get(t, "/after")
+	if !first.stored() {
+		t.Fatalf("A after recovery: Cache-Status %q, want a stored miss", first.cacheStatus)
+	}
+	waitInRedis(t, s.rds, first)
+	if got := s.b.get(t, "/after"); !got.hit() {
+		t.Errorf("B after recovery: Cache-Status %q, want a hit on what A stored", got.cacheStatus)
+	}
+	s.wantOriginHits(t, "/after", 1)
+	for _, n := range s.nodes() {
+		if c := len(n.proc.Logs.Match(redisDownLine)); c != 1 {
+			t.Errorf("%s logged %q %d times in all, want once", n.name, redisDownLine, c)
+		}
+	}
+}
+
+// largeBody stores a body of many Redis chunks through A and reads it
+// twice through B: from Redis, then from B's memory.
+func (s *sharedCache) largeBody(t *testing.T) {
+	first := s.a.get(t, "/large")
+	if !first.stored() || !bytes.Equal(first.body, s.large) {
+		t.Fatalf("A: Cache-Status %q, %d bytes (the origin's: %v); want a stored miss of the origin's %d bytes",
+			first.cacheStatus, len(first.body), bytes.Equal(first.body, s.large), len(s.large))
+	}
+	waitInRedis(t, s.rds, first)
+	const chunks = largeBodyBytes / (256 << 10) // the Redis store's default chunk size
+	if n := len(strings.Fields(s.rds.Do("KEYS", "gh:b:*"))); n < chunks {
+		t.Errorf("redis holds %d body chunks, want the large body's %d at least", n, chunks)
+	}
+	for i := range 2 {
+		got := s.b.get(t, "/large")
+		if !got.hit() || !bytes.Equal(got.body, s.large) {
+			t.Errorf("B, request %d: Cache-Status %q, %d bytes, identical: %v; want a hit with the origin's bytes",
+				i+1, got.cacheStatus, len(got.body), bytes.Equal(got.body, s.large))
+		}
+	}
+	s.wantOriginHits(t, "/large", 1)
 }
 
 // sharedOrigin answers every path with max-age=300; /tagged/ paths carry
