@@ -16,9 +16,22 @@
 #          P-256 certificate
 #   h2     HTTP/2 over TLS, h2load with H2_STREAMS streams per connection;
 #          the same proxies
+#   cache-hit  HTTP/1.1 keep-alive, wrk; GETs of 1 KiB and 64 KiB bodies
+#          (Cache-Control: max-age=3600) answered from Gatehouse's memory
+#          cache and nginx's proxy_cache, checked to be hits that send the
+#          backend nothing; and, in the same round, the 1 KiB body proxied
+#          without a cache and through the cache with no-store. Gatehouse
+#          and nginx
+#   compress   HTTP/1.1 keep-alive, wrk; a 100 KiB JSON body (no-store)
+#          without compression, with gzip at levels 1 and 5 on both proxies,
+#          and with brotli at Gatehouse's default (nginx has no brotli in
+#          Debian). Gatehouse and nginx
+#   The units each of these measures are in bench/lib/units.sh.
+#
+# Usage: bench/run.sh [SCENARIO...]   (arguments replace SCENARIOS)
 #
 # Settings (environment):
-#   SCENARIOS="http https h2"
+#   SCENARIOS="http https h2"   also: cache-hit, compress
 #   DURATION=10          seconds of each measured run
 #   WARMUP=3             seconds of the warm-up before each measured run
 #   CONNECTIONS=50       client connections; a list ("50 1000") runs each in turn
@@ -35,6 +48,7 @@
 #                        default), so no proxy opens and closes backend
 #                        connections per request; KEEPALIVE=128 shows
 #                        Gatehouse's defaults at 1000 connections.
+#   NGINX_CACHE_SENDFILE=on   nginx's sendfile for cache hits (cache-hit)
 #   PROXY_CPU=0 LOAD_CPU=1
 #   PORT_BASE=18080      first port tried; busy ports are skipped
 #   WAIT_LOAD=           e.g. 0.7: before measuring, wait until the 1-minute
@@ -46,6 +60,7 @@
 # Run as root on Debian 12 with Go: missing packages are installed with apt.
 set -euo pipefail
 
+if [ $# -gt 0 ]; then SCENARIOS="$*"; fi
 SCENARIOS=${SCENARIOS:-http https h2}
 DURATION=${DURATION:-10}
 DURATION=${DURATION%s}
@@ -62,6 +77,7 @@ PORT_BASE=${PORT_BASE:-18080}
 WAIT_LOAD=${WAIT_LOAD:-}
 WAIT_MAX=${WAIT_MAX:-1500}
 KEEP_TMP=${KEEP_TMP:-}
+NGINX_CACHE_SENDFILE=${NGINX_CACHE_SENDFILE:-on}
 BODY_BYTES=1024
 TLS_PROXIES="gatehouse nginx stdlib" # the proxies this harness configures for TLS
 
@@ -73,6 +89,7 @@ CLK_TCK=$(getconf CLK_TCK)
 . "$ROOT/bench/lib/procs.sh"
 . "$ROOT/bench/lib/configs.sh"
 . "$ROOT/bench/lib/measure.sh"
+. "$ROOT/bench/lib/units.sh"
 
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -82,8 +99,9 @@ trap 'exit 130' INT TERM
 check_settings() {
 	local s c max=0 inflight
 	for s in $SCENARIOS; do
-		case $s in http | https | h2) ;; *) die "unknown scenario '$s' in SCENARIOS (http, https, h2)" ;; esac
+		case $s in http | https | h2 | cache-hit | compress) ;; *) die "unknown scenario '$s' (http, https, h2, cache-hit, compress)" ;; esac
 	done
+	case $NGINX_CACHE_SENDFILE in on | off) ;; *) die "NGINX_CACHE_SENDFILE must be on or off, got '$NGINX_CACHE_SENDFILE'" ;; esac
 	[[ $H2_STREAMS =~ ^[1-9][0-9]*$ ]] || die "H2_STREAMS must be a whole number, got '$H2_STREAMS'"
 	for c in $CONNECTIONS; do
 		[[ $c =~ ^[1-9][0-9]*$ ]] || die "CONNECTIONS must be whole numbers, got '$c'"
@@ -108,6 +126,9 @@ check_settings() {
 	fi
 	if tls_scenarios && [ -z "$(scenario_proxies https)" ]; then
 		log "note: the TLS scenarios run only $TLS_PROXIES, and PROXIES has none of them"
+	fi
+	if feature_scenarios && [ -z "$(unit_proxies hit-1k)" ]; then
+		log "note: cache-hit and compress run only $FEATURE_PROXIES, and PROXIES has none of them"
 	fi
 }
 
@@ -156,22 +177,23 @@ write_env() {
 				echo "tls $p: $(tls_facts "${TLS_PORT[$p]}")"
 			done
 		fi
-		echo "settings: SCENARIOS='$SCENARIOS' DURATION=$DURATION WARMUP=$WARMUP CONNECTIONS='$CONNECTIONS' H2_STREAMS=$H2_STREAMS RUNS=$RUNS KEEPALIVE=$KEEPALIVE PROXY_CPU=$PROXY_CPU LOAD_CPU=$LOAD_CPU nofile=$NOFILE"
+		echo "settings: SCENARIOS='$SCENARIOS' DURATION=$DURATION WARMUP=$WARMUP CONNECTIONS='$CONNECTIONS' H2_STREAMS=$H2_STREAMS RUNS=$RUNS KEEPALIVE=$KEEPALIVE PROXY_CPU=$PROXY_CPU LOAD_CPU=$LOAD_CPU nofile=$NOFILE$(has_scenario cache-hit && echo " NGINX_CACHE_SENDFILE=$NGINX_CACHE_SENDFILE")"
 		echo "proxies: $PROXIES (TLS scenarios: $(scenario_proxies https))"
 		echo "load before: $(cat /proc/loadavg)"
 	} >"$OUT/env.txt"
 	cat "$OUT/env.txt" >&2
 }
 
-# run_rounds runs RUNS rounds; in each, every scenario runs every one of
-# its proxies once, in an order rotated each round, so drift hits all alike.
+# run_rounds runs RUNS rounds; in each, every unit of every scenario
+# runs every one of its proxies once, in an order rotated each round, so
+# drift hits all alike.
 run_rounds() {
 	local c r s i n p
 	local -a order
 	for c in $CONNECTIONS; do
 		for r in $(seq "$RUNS"); do
-			for s in $SCENARIOS; do
-				read -ra order <<<"$(scenario_proxies "$s")"
+			for s in $(all_units); do
+				read -ra order <<<"$(unit_proxies "$s")"
 				n=${#order[@]}
 				[ "$n" -gt 0 ] || continue
 				printf '\nround %s of %s, %s, %s connections\n' "$r" "$RUNS" "$s" "$c"
@@ -209,6 +231,7 @@ main() {
 	configure
 	start_all
 	write_env
+	check_features
 	wait_for_quiet
 	run_rounds
 	echo "load after: $(cat /proc/loadavg)" >>"$OUT/env.txt"

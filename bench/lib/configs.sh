@@ -42,6 +42,7 @@ write_backend_conf() {
 	mkdir -p "$WORK/www"
 	printf '%*s' 65536 '' | tr ' ' x >"$WORK/www/64k"
 	head -c 8388608 /dev/zero | tr '\0' x >"$WORK/www/8m"
+	if has_scenario compress; then make_json "$WORK/www/100k.json"; fi
 	chmod -R a+rX "$WORK/www"
 	{
 		nginx_common backend
@@ -57,6 +58,7 @@ $(nginx_temp_paths backend)
         location / { return 200 "$body"; }
         location ~ ^/(64k|8m)$ { root $WORK/www; sendfile on; }
         location = /bighead { add_header X-Pad "$(printf '%*s' 3072 '' | tr ' ' p)"; return 200 "$body"; }
+$(if feature_scenarios; then backend_feature_locations "$body"; fi)
     }
 }
 EOF
@@ -66,9 +68,12 @@ EOF
 # The proxies add the same request headers Gatehouse adds by default
 # (X-Forwarded-For/-Proto/-Host, X-Real-IP, a generated X-Request-ID, also
 # returned to the client), so each does comparable work.
-nginx_location() {
+# nginx_proxy_location prints a location for path that proxies to the
+# backend like that; further arguments are more directives for it.
+nginx_proxy_location() { # path [directive...]
+	local d
+	echo "        location $1 {"
 	cat <<EOF
-        location / {
             proxy_pass http://backend;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
@@ -79,9 +84,13 @@ nginx_location() {
             proxy_set_header X-Real-IP \$remote_addr;
             proxy_set_header X-Request-ID \$request_id;
             add_header X-Request-ID \$request_id;
-        }
 EOF
+	shift
+	for d in "$@"; do echo "            $d"; done
+	echo "        }"
 }
+
+nginx_location() { nginx_proxy_location /; }
 
 # nginx_tls_server is the HTTPS server: HTTP/1.1 and HTTP/2 by ALPN, TLS
 # 1.2 and 1.3 like Gatehouse's defaults. For TLS 1.3 nginx would pick
@@ -112,6 +121,7 @@ http {
     keepalive_timeout 300s;
     keepalive_requests 100000000;  # nginx closes client connections after 1000 by default; Gatehouse never
 $(nginx_temp_paths nginx)
+$(if has_scenario cache-hit; then nginx_cache_path; fi)
     upstream backend {
         server 127.0.0.1:$BACKEND_PORT;
         keepalive $KEEPALIVE;
@@ -121,6 +131,7 @@ $(nginx_temp_paths nginx)
     server {
         listen 127.0.0.1:$NGINX_PORT backlog=4096;
 $(nginx_location)
+$(if feature_scenarios; then nginx_feature_locations; fi)
     }
 $(if tls_scenarios; then nginx_tls_server; fi)
 }
@@ -196,10 +207,127 @@ upstreams:
     max_idle_conns: $KEEPALIVE
     health:
       passive: {max_fails: 0}
+EOF
+		if has_scenario cache-hit; then gatehouse_caches; fi
+		cat <<EOF
 routes:
   - name: all
     match: {path: /}
     upstream: backend
 EOF
+		if feature_scenarios; then gatehouse_feature_routes; fi
 	} >"$WORK/gatehouse.yaml"
+}
+
+# ---------------------------------------------------------------- cache-hit, compress
+
+# feature_scenarios reports whether a scenario of the cache or the
+# compression runs; their backend paths, nginx locations and Gatehouse
+# routes are in the configs only then.
+feature_scenarios() { has_scenario cache-hit || has_scenario compress; }
+
+# make_json writes about 100 KiB (at most 102,400 bytes) of compact JSON,
+# an array of user-like records: ids, hex tokens, names, e-mail
+# addresses, dates, numbers, nested objects and tag lists, drawn from a
+# fixed-seed generator (Park-Miller, exact in awk's doubles), so every run
+# serves the same body and it compresses like an API's answer, not like a
+# repeated byte.
+make_json() { # file
+	awk 'function r(n) { seed = (seed * 16807) % 2147483647; return int(seed / 2147483647 * n) }
+	function pick(a, n) { return a[r(n) + 1] }
+	function hex(n,   s, i) { s = ""; for (i = 0; i < n; i++) s = s substr("0123456789abcdef", r(16) + 1, 1); return s }
+	BEGIN {
+		seed = 20261202; limit = 102400
+		nf = split("Ada Alan Grace Linus Barbara Ken Dennis Margaret Edsger Donald Frances Radia Leslie Niklaus Hedy Guido Sophie Bjarne Rob Tim", first)
+		nl = split("Lovelace Turing Hopper Torvalds Liskov Thompson Ritchie Hamilton Dijkstra Knuth Allen Perlman Lamport Wirth Lamarr Rossum Wilson Stroustrup Pike Berners-Lee", last)
+		nc = split("Lyon:69003:FR Berlin:10115:DE Oslo:0150:NO Porto:4000-322:PT Austin:73301:US Osaka:530-0001:JP Quito:170150:EC Perth:6000:AU Cork:T12:IE Turin:10121:IT", city)
+		nr = split("viewer editor admin owner billing support", role)
+		nt = split("beta eu-west us-east early-access newsletter mobile desktop api-v2 trial enterprise", tag)
+		nd = split("example.com mail.example.org corp.example.net", dom)
+		out = "["; n = 0
+		while (1) {
+			f = pick(first, nf); l = pick(last, nl); split(pick(city, nc), c, ":")
+			tags = "\"" pick(tag, nt) "\""; k = r(3); for (j = 0; j < k; j++) tags = tags ",\"" pick(tag, nt) "\""
+			rec = sprintf("{\"id\":%d,\"uuid\":\"%s-%s-4%s-%s-%s\",\"name\":\"%s %s\",\"email\":\"%s.%s%d@%s\",\"active\":%s,\"role\":\"%s\",\"score\":%d.%02d,\"balance\":\"%d.%02d\",\"created_at\":\"20%02d-%02d-%02dT%02d:%02d:%02dZ\",\"address\":{\"city\":\"%s\",\"zip\":\"%s\",\"country\":\"%s\"},\"tags\":[%s],\"logins\":%d}",
+				1000 + n, hex(8), hex(4), hex(3), hex(4), hex(12), f, l, tolower(f), tolower(l), r(100), pick(dom, nd),
+				(r(4) ? "true" : "false"), pick(role, nr), r(100), r(100), r(20000), r(100),
+				19 + r(8), 1 + r(12), 1 + r(28), r(24), r(60), r(60), c[1], c[2], c[3], tags, r(5000))
+			if (length(out) + (n ? 1 : 0) + length(rec) + 1 > limit) break
+			out = out (n ? "," : "") rec; n++
+		}
+		printf "%s]", out
+	}' >"$1"
+}
+
+# backend_feature_locations prints the backend's paths for these
+# scenarios. /cache/1k and /cache/64k are cacheable for an hour and
+# logged (one line per request, unbuffered), so the script can count the
+# requests that reach the backend during a run of hits; /nostore/1k must
+# not be stored; */100k.json is the JSON body, never to be cached.
+backend_feature_locations() { # body
+	cat <<EOF
+        location = /cache/1k { access_log $WORK/backend-cache.log; add_header Cache-Control "max-age=3600"; return 200 "$1"; }
+        location = /cache/64k {
+            access_log $WORK/backend-cache.log; add_header Cache-Control "max-age=3600";
+            root $WORK/www; try_files /64k =404; sendfile on;
+        }
+        location = /nostore/1k { add_header Cache-Control no-store; return 200 "$1"; }
+        location ~ /100k[.]json\$ {
+            default_type application/json; add_header Cache-Control no-store;
+            root $WORK/www; try_files /100k.json =404; sendfile on;
+        }
+EOF
+}
+
+# nginx_cache_path is nginx's cache: in the temp dir, big enough for
+# everything (like Gatehouse's 256 MiB memory store), entries kept while
+# in use. proxy_cache_valid is not set, so nginx honours Cache-Control.
+nginx_cache_path() {
+	echo "    proxy_cache_path $WORK/nginx-cache levels=1:2 keys_zone=bench:10m max_size=256m inactive=1d use_temp_path=off;"
+}
+
+# nginx_feature_locations: /cache/ and /nostore/ go through nginx's cache
+# (sendfile NGINX_CACHE_SENDFILE, default on as in Debian's stock
+# nginx.conf, for hits read from the cache file); /gz1/ and /gz5/ compress
+# JSON with gzip at level 1 (nginx's default) and 5 (Gatehouse's).
+# Debian's nginx has no brotli module.
+nginx_feature_locations() {
+	local cache="proxy_cache bench; sendfile ${NGINX_CACHE_SENDFILE:-on}; add_header X-Cache-Status \$upstream_cache_status;"
+	local gzip='gzip on; gzip_types application/json; gzip_min_length 1024;'
+	if has_scenario cache-hit; then
+		nginx_proxy_location /cache/ "$cache"
+		nginx_proxy_location /nostore/ "$cache"
+	fi
+	if has_scenario compress; then
+		nginx_proxy_location /gz1/ "$gzip gzip_comp_level 1;"
+		nginx_proxy_location /gz5/ "$gzip gzip_comp_level 5;"
+	fi
+}
+
+gatehouse_caches() {
+	echo 'caches:'
+	echo '  main: {memory: {max_bytes: 256MiB, max_object_bytes: 16MiB}}'
+}
+
+# gatehouse_feature_routes: the cache on /cache/ and /nostore/; gzip at
+# levels 1 and 5 on /gz1/ and /gz5/, gzip at its default level on /gzdef/
+# (checked to equal level 5, not measured), brotli at its default on /br/.
+gatehouse_feature_routes() {
+	local name opts
+	if has_scenario cache-hit; then
+		for name in cache nostore; do
+			printf '  - name: %s\n    match: {path: /%s}\n    upstream: backend\n    cache: {store: main}\n' "$name" "$name"
+		done
+	fi
+	if has_scenario compress; then
+		for name in gz1 gz5 gzdef br; do
+			case $name in
+			gz1) opts='{encodings: [gzip], levels: {gzip: 1}}' ;;
+			gz5) opts='{encodings: [gzip], levels: {gzip: 5}}' ;;
+			gzdef) opts='{encodings: [gzip]}' ;;
+			br) opts='{encodings: [br]}' ;;
+			esac
+			printf '  - name: %s\n    match: {path: /%s}\n    upstream: backend\n    compress: %s\n' "$name" "$name" "$opts"
+		done
+	fi
 }

@@ -2,8 +2,18 @@
 # Sourced by run.sh; uses its settings and the processes procs.sh started.
 
 # proxy_pids lists the processes whose CPU counts for proxy $1: the main
-# process and its children (nginx's worker; Gatehouse and HAProxy have none).
-proxy_pids() { echo "${MAIN[$1]}" $(children "${MAIN[$1]}"); }
+# process and its children (nginx's worker, and with proxy_cache its cache
+# manager; Gatehouse and HAProxy have none). nginx's cache loader is left
+# out: it runs once, a minute after the start, reads the cache directory
+# and exits, which would end the count mid-run.
+proxy_pids() {
+	local c out=${MAIN[$1]}
+	for c in $(children "${MAIN[$1]}"); do
+		case $(tr '\0' ' ' <"/proc/$c/cmdline" 2>/dev/null) in *"cache loader"*) continue ;; esac
+		out+=" $c"
+	done
+	echo "$out"
+}
 
 # cpu_ticks sums utime+stime (clock ticks) of the given PIDs.
 cpu_ticks() {
@@ -71,8 +81,11 @@ parse_h2load() {
 	END { printf "%d %.0f %.3f %.3f %d %d\n", req, rps, 0, mean, non2xx, err }' "$1"
 }
 
-load_run() { # scenario port seconds conns outfile
-	local url=https://127.0.0.1:$2/
+# load_run runs the load of unit $1 (a scenario, or a unit of cache-hit
+# or compress: wrk on the unit's path, with its Accept-Encoding) against
+# port $2.
+load_run() { # unit port seconds conns outfile
+	local url=https://127.0.0.1:$2/ enc hdr=()
 	case $1 in
 	http | https)
 		[ "$1" = http ] && url=http://127.0.0.1:$2/
@@ -84,23 +97,30 @@ load_run() { # scenario port seconds conns outfile
 			log "h2load exited $? (see $5)"
 		grep -q '^Application protocol: h2$' "$5" || log "WARNING: h2load did not speak h2 (see $5)"
 		;;
+	*)
+		enc=$(unit_encoding "$1")
+		[ -z "$enc" ] || hdr=(-H "Accept-Encoding: $enc")
+		taskset -c "$LOAD_CPU" wrk -t1 -c"$4" -d"$3"s --timeout 10s --latency "${hdr[@]}" "http://127.0.0.1:$2$(unit_path "$1")" >"$5" 2>&1 ||
+			log "wrk exited $? (see $5)"
+		;;
 	esac
 }
 
 # ---------------------------------------------------------------- measure
 
 RESULTS=
-HDR='%-6s %-6s %-5s %-10s %10s %9s %9s %12s %12s %8s %8s %7s %7s\n'
+HDR='%-10s %-6s %-5s %-10s %10s %9s %9s %12s %12s %8s %8s %7s %7s\n'
 print_header() {
 	printf "$HDR" scen conns round proxy requests rps p99_ms cpu_us/req core0_us/req proxy% core0-x% non2xx sockerr
 }
 
-measure() { # scenario proxy conns round
+measure() { # unit proxy conns round
 	local s=$1 p=$2 c=$3 r=$4 port raw pids
 	port=${PORT[$p]}
-	[ "$s" = http ] || port=${TLS_PORT[$p]}
+	case $s in https | h2) port=${TLS_PORT[$p]} ;; esac
 	raw="$OUT/raw/$s-c$c-r$r-$p.txt"
 	load_run "$s" "$port" "$WARMUP" "$c" "$OUT/raw/$s-c$c-r$r-$p-warmup.txt"
+	unit_before "$s" "$p"
 	pids=$(proxy_pids "$p")
 	local load t0 t1 cpu0 cpu1 core0 core1
 	load=$(cut -d' ' -f1 /proc/loadavg)
@@ -112,6 +132,7 @@ measure() { # scenario proxy conns round
 	cpu1=$(cpu_ticks $pids)
 	core1=$(core_ticks "$PROXY_CPU")
 	[ "$(proxy_pids "$p")" = "$pids" ] || log "warning: $p's processes changed during the run (a worker restarted?)"
+	unit_after "$s" "$p" "$r"
 	local rss req rps p99 mean non2xx sockerr
 	rss=$(rss_kib $pids)
 	if [ "$s" = h2 ]; then
@@ -172,8 +193,8 @@ summarize() {
 	printf '\nMedians of %s run(s) of %ss; proxy on core %s, load generator and backend on core %s.\n' \
 		"$RUNS" "$DURATION" "$PROXY_CPU" "$LOAD_CPU"
 	for c in $CONNECTIONS; do
-		for s in $SCENARIOS; do
-			ps=$(scenario_proxies "$s")
+		for s in $(all_units); do
+			ps=$(unit_proxies "$s")
 			printf '\n%s, %s connections%s\n' "$s" "$c" "$([ "$s" = h2 ] && echo ", $H2_STREAMS streams each")"
 			printf '%-10s %10s %9s %9s %11s %13s %7s %7s %8s %8s\n' proxy rps p99_ms mean_ms cpu_us/req core0_us/req proxy% core0-x% non2xx sockerr
 			declare -A med=()
@@ -203,5 +224,6 @@ summarize() {
 			fi
 			unset med
 		done
+		summarize_features "$c"
 	done
 }

@@ -24,6 +24,8 @@ install_packages() {
 	command -v wrk >/dev/null || need+=(wrk)
 	if tls_scenarios; then
 		command -v openssl >/dev/null || need+=(openssl)
+	fi
+	if tls_scenarios || has_scenario cache-hit || has_scenario compress; then
 		command -v curl >/dev/null || need+=(curl)
 	fi
 	if has_scenario h2; then
