@@ -191,8 +191,9 @@ func (f *filler) decide(code int) {
 		f.headUpdate(code)
 	}
 	stored := false
-	if ok, _ := f.storable(code); ok {
-		stored = f.startStore(code)
+	sd := policy.ParseCacheControl(f.hdr)
+	if ok, _ := f.storable(code, sd); ok {
+		stored = f.startStore(code, sd)
 	}
 	if f.sw != nil {
 		f.mode = modeTee
@@ -229,7 +230,7 @@ func isServerError(code int) bool {
 }
 
 // storable reports whether the response may be stored here, and why not.
-func (f *filler) storable(code int) (bool, string) {
+func (f *filler) storable(code int, sd policy.Directives) (bool, string) {
 	x := f.x
 	if x.r.Method != http.MethodGet {
 		return false, "method"
@@ -240,7 +241,6 @@ func (f *filler) storable(code int) (bool, string) {
 	if _, noStore := policy.ParseSurrogateControl(f.hdr); noStore {
 		return false, "surrogate-control no-store"
 	}
-	sd := policy.ParseCacheControl(f.hdr)
 	if ok, why := policy.Storable(x.r.Method, x.r.Header, code, f.hdr, x.rd, sd, true); !ok {
 		return false, why
 	}
@@ -268,10 +268,9 @@ func fieldListed(fields []string, name string) bool {
 
 // startStore opens a store writer for the response; false when the
 // store will not take it.
-func (f *filler) startStore(code int) bool {
+func (f *filler) startStore(code int, sd policy.Directives) bool {
 	x := f.x
 	now := x.h.now()
-	sd := policy.ParseCacheControl(f.hdr)
 	obj := &object{status: code, requestTime: f.start, responseTime: now, dirs: sd}
 	obj.lifetime, _ = policy.FreshnessLifetime(code, f.hdr, sd, now, x.h.o.Policy)
 	obj.surrogate, _ = policy.ParseSurrogateControl(f.hdr)

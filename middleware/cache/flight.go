@@ -33,10 +33,6 @@ func (fs *flights) join(key string) (fl *flight, leader bool) {
 	return fl, true
 }
 
-// start is join for a caller that does not wait: it reports whether it
-// became the leader.
-func (fs *flights) start(key string) (*flight, bool) { return fs.join(key) }
-
 // done ends the leader's flight and wakes its waiters.
 func (fs *flights) done(key string, fl *flight) {
 	fs.mu.Lock()

@@ -12,7 +12,7 @@ import (
 // per key at a time, after x was answered stale within
 // stale-while-revalidate (RFC 5861 3).
 func (h *handler) revalidateLater(x *exchange) {
-	fl, leader := h.refresh.start(x.key)
+	fl, leader := h.refresh.join(x.key)
 	if !leader {
 		return
 	}
