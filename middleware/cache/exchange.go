@@ -24,6 +24,8 @@ type exchange struct {
 	cbuf      [1]candidate // cands' storage for the common one
 	variants  int          // variants stored under key, matching or not
 	collapsed bool         // waited for another request's miss
+	settles   bool         // led the key's flight or skipped it: records how the fetch ended
+	kept      bool         // the fetch stored or freshened a response
 	// background is set for a revalidation nobody waits for.
 	background bool
 }
@@ -60,15 +62,28 @@ func (x *exchange) run(w http.ResponseWriter) {
 			// flight: the others could not answer their followers.
 			break
 		}
+		if x.h.flights.passing(x.key, x.h.now()) {
+			x.settles = true
+			break
+		}
 		fl, leader := x.h.flights.join(x.key)
 		if leader {
 			defer x.h.flights.done(x.key, fl)
+			x.settles = true
 			break
 		}
 		if !fl.wait(ctx, x.h.o.LockTimeout) {
 			break
 		}
 		x.collapsed = true
+	}
+	if x.settles {
+		// Before done wakes the waiters: they must see the pass.
+		defer func() {
+			if x.kept || x.info.Err == nil {
+				x.h.flights.settle(x.key, x.kept, x.h.now())
+			}
+		}()
 	}
 	x.fetch(w)
 }

@@ -429,6 +429,8 @@ func (f *filler) finish() (again bool) {
 		}
 		if err := sw.Commit(context.WithoutCancel(x.r.Context())); err != nil {
 			x.h.log.Warn("cache: storing a response failed", "key", x.key, "error", err)
+		} else {
+			x.kept = true
 		}
 	}
 	return false
@@ -456,6 +458,7 @@ func (f *filler) freshened() bool {
 			first, firstC = o, c
 		}
 	}
+	x.kept = true
 	x.serve(f.Writer.ResponseWriter, first, firstC, x.freshness(first),
 		Name+"; fwd=stale; fwd-status=304"+x.keyParam(), true)
 	return true

@@ -435,6 +435,64 @@ func TestCollapsing(t *testing.T) {
 	}
 }
 
+// A key whose answer cannot be stored is not collapsed afterwards:
+// queueing behind a request whose answer cannot be shared only delays
+// (hit-for-miss). The first storable answer collapses again.
+func TestHitForMiss(t *testing.T) {
+	var inside, most atomic.Int64
+	o := &origin{h: func(w http.ResponseWriter, r *http.Request) {
+		n := inside.Add(1)
+		defer inside.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		time.Sleep(200 * time.Millisecond)
+		w.Header().Set("Cache-Control", "no-store")
+		fmt.Fprint(w, "personal")
+	}}
+	g := start(t, o, "")
+	get := func() string {
+		c := testkit.NewClient()
+		defer c.CloseIdleConnections()
+		res, err := c.Get(g.URL + "/personal")
+		if err != nil {
+			t.Error(err)
+			return ""
+		}
+		defer res.Body.Close()
+		return status(res)
+	}
+	if s := get(); strings.Contains(s, "stored") {
+		t.Fatalf("first answer: Cache-Status %q, want it not stored", s)
+	}
+	var wg sync.WaitGroup
+	var collapsed atomic.Int64
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if strings.Contains(get(), "collapsed") {
+				collapsed.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if collapsed.Load() != 0 || most.Load() < 10 {
+		t.Errorf("after a no-store answer: %d of 20 concurrent misses collapsed, at most %d at the origin at once; want 0 collapsed, all in parallel", collapsed.Load(), most.Load())
+	}
+	o.set(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(200 * time.Millisecond)
+		w.Header().Set("Cache-Control", "max-age=60")
+		fmt.Fprint(w, "shared")
+	})
+	if s := get(); !strings.Contains(s, "stored") {
+		t.Fatalf("storable answer: Cache-Status %q, want stored", s)
+	}
+	before := o.n.Load()
+	if s := get(); !strings.Contains(s, "hit") || o.n.Load() != before {
+		t.Errorf("after a storable answer: Cache-Status %q, %d more upstream requests; want a hit", s, o.n.Load()-before)
+	}
+}
+
 func TestMissStreams(t *testing.T) {
 	next := make(chan struct{})
 	o := &origin{h: func(w http.ResponseWriter, r *http.Request) {
