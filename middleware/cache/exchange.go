@@ -122,11 +122,24 @@ func (x *exchange) hitStatus(f policy.Freshness, detail string) string {
 	return b.String()
 }
 
+// storeState is what the cache can say, when the header goes, of storing
+// the response.
+type storeState int
+
+const (
+	notStored storeState = iota
+	stored               // the store took it and has room for all of it
+	storing              // unknown length: kept if it completes within the store's limit
+)
+
 // missStatus is the Cache-Status of a response that went to the origin.
-func (x *exchange) missStatus(code int, stored bool) string {
+func (x *exchange) missStatus(code int, st storeState) string {
 	s := Name + "; fwd=" + x.fwdReason() + "; fwd-status=" + itoa(int64(code))
-	if stored {
+	switch st {
+	case stored:
 		s += "; stored"
+	case storing:
+		s += "; detail=storing"
 	}
 	if x.collapsed {
 		s += "; collapsed"

@@ -190,10 +190,15 @@ func (f *filler) decide(code int) {
 	if x.r.Method == http.MethodHead {
 		f.headUpdate(code)
 	}
-	stored := false
+	st := notStored
 	sd := policy.ParseCacheControl(f.hdr)
-	if ok, _ := f.storable(code, sd); ok {
-		stored = f.startStore(code, sd)
+	if ok, _ := f.storable(code, sd); ok && f.startStore(code, sd) {
+		st = stored
+		if f.clen < 0 && bodyAllowed(code) && x.r.Method == http.MethodGet {
+			// The header goes before the body, and a body of unknown
+			// length may yet outgrow the store: "stored" would be a guess.
+			st = storing
+		}
 	}
 	if f.sw != nil {
 		f.mode = modeTee
@@ -205,7 +210,7 @@ func (f *filler) decide(code int) {
 	for _, k := range dropToClient {
 		delete(ch, k)
 	}
-	ch["Cache-Status"] = appendStatus(f.hdr["Cache-Status"], x.missStatus(code, stored))
+	ch["Cache-Status"] = appendStatus(f.hdr["Cache-Status"], x.missStatus(code, st))
 	f.trailers = announcedTrailers(f.hdr)
 	if code == http.StatusOK && x.r.Method == http.MethodGet {
 		if c := policy.EvaluateConditional(x.r.Method, x.r.Header, f.hdr); c == http.StatusNotModified {

@@ -538,6 +538,40 @@ func TestTooLargeStillStreams(t *testing.T) {
 	}
 }
 
+// Cache-Status goes with the header, before the body: for a body of
+// unknown length the cache cannot yet know it will fit, and says
+// "storing", not "stored", whether or not it then does.
+func TestStoringUnknownLength(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		size   int
+		stored bool
+	}{{"fits", 10 << 10, true}, {"outgrows", 2 << 20, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := strings.Repeat("c", tc.size)
+			o := &origin{h: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Cache-Control", "max-age=60")
+				w.WriteHeader(http.StatusOK)
+				w.(http.Flusher).Flush() // chunked: no Content-Length
+				fmt.Fprint(w, body)
+			}}
+			g := start(t, o, "")
+			res, got := g.Get("/chunked")
+			if len(got) != tc.size || res.Header.Get("Content-Length") != "" {
+				t.Fatalf("body of %d bytes (Content-Length %q), want %d chunked", len(got), res.Header.Get("Content-Length"), tc.size)
+			}
+			wantStatus(t, res, "fwd=uri-miss", "detail=storing")
+			if strings.Contains(status(res), "; stored") {
+				t.Errorf("Cache-Status %q says stored before the body was seen", status(res))
+			}
+			res, _ = g.Get("/chunked")
+			if hit := strings.Contains(status(res), "hit"); hit != tc.stored || o.n.Load() != map[bool]int64{true: 1, false: 2}[tc.stored] {
+				t.Errorf("second request: Cache-Status %q after %d upstream requests; want stored=%v", status(res), o.n.Load(), tc.stored)
+			}
+		})
+	}
+}
+
 func TestIncompleteNotStored(t *testing.T) {
 	o := &origin{h: func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "max-age=60")
