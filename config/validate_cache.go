@@ -5,6 +5,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/gatehouse-proxy/gatehouse/internal/mediatype"
 )
 
 // caches checks the named stores.
@@ -130,9 +132,8 @@ func (v *checker) compress(p string, c *Compress) {
 	}
 	for i, t := range c.Types {
 		tp := fmt.Sprintf("%s.types[%d]", p, i)
-		typ, sub, ok := strings.Cut(t, "/")
-		if !ok || !isToken(typ) || (sub != "*" && !isToken(sub)) {
-			v.add(tp, "%q is not a media type; write type/subtype or type/*, e.g. application/json or text/*", t)
+		if _, err := mediatype.Parse(t); err != nil {
+			v.add(tp, "%v", err)
 		}
 	}
 	if c.MinBytes < 0 {

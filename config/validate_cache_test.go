@@ -80,9 +80,11 @@ func TestValidateCompress(t *testing.T) {
 			`gh.yaml:7:66: routes[0].compress.levels.zstd: sets a level for zstd, which encodings does not list`,
 			`gh.yaml:7:75: routes[0].compress.levels.lz4: unknown encoding "lz4"; use zstd, br or gzip`,
 		}},
-		{"types", R + "  - upstream: api\n    compress: {types: [text/*, application/json, Text/HTML, \"json\", \"text/html; charset=utf-8\", \"*/*\"]}\n", []string{
-			`gh.yaml:7:61: routes[0].compress.types[3]: "json" is not a media type; write type/subtype or type/*, e.g. application/json or text/*`,
-			`gh.yaml:7:69: routes[0].compress.types[4]: "text/html; charset=utf-8" is not a media type; write type/subtype or type/*, e.g. application/json or text/*`,
+		{"types", R + "  - upstream: api\n    compress: {types: [text/*, application/json, Text/HTML, \"json\", \"text/html; charset=utf-8\", \"*/*\", \"*/json\", text/x*, \"*/*+json\"]}\n", []string{
+			`gh.yaml:7:61: routes[0].compress.types[3]: "json" is not a media type; write type/subtype, type/* or type/*+suffix, e.g. application/json, text/* or application/*+json`,
+			`gh.yaml:7:69: routes[0].compress.types[4]: "text/html; charset=utf-8" is not a media type; write type/subtype, type/* or type/*+suffix, e.g. application/json, text/* or application/*+json`,
+			`gh.yaml:7:104: routes[0].compress.types[6]: "*/json": a type of * needs a subtype of * or *+suffix (*/*+json)`,
+			`gh.yaml:7:114: routes[0].compress.types[7]: "text/x*": a subtype pattern is * or *+suffix (text/*, application/*+json), not a partial name`,
 		}},
 	}, nil)
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+
+	"github.com/gatehouse-proxy/gatehouse/internal/mediatype"
 )
 
 // Options configures the middleware. It is read once, by New; config has
@@ -58,7 +60,7 @@ func DefaultTypes() []string {
 var defaultTypes = func() types {
 	var ts types
 	for _, s := range DefaultTypes() {
-		p, err := parsePattern(s)
+		p, err := mediatype.Parse(s)
 		if err != nil {
 			panic(err)
 		}
@@ -170,7 +172,7 @@ func compile(o Options) (*compressor, error) {
 		ts = DefaultTypes()
 	}
 	for _, s := range ts {
-		p, err := parsePattern(s)
+		p, err := mediatype.Parse(s)
 		if err != nil {
 			errs = append(errs, err)
 		}
