@@ -377,7 +377,13 @@ func (ex *exchange) writeBody(pc *pconn) error {
 	if src.err != nil {
 		return src.err // the client's body failed: the handler tells 408, 413, 400 or 499
 	}
-	if isTimeout(err) {
+	switch {
+	case isTimeout(err) && pc.aborted.Load():
+		// The exchange ended the upload itself (the answer failed or came,
+		// the client left): the past deadline of abort is no stall of the
+		// target's, and must not read as a timeout (504).
+		err = errUploadStopped
+	case isTimeout(err):
 		err = &stallError{what: "the target took no request body bytes", limit: pc.pool.opts.SendTimeout, err: err}
 	}
 	if err != nil {
@@ -385,6 +391,11 @@ func (ex *exchange) writeBody(pc *pconn) error {
 	}
 	return nil
 }
+
+// errUploadStopped is a request body whose sending abort ended: the
+// exchange was already over. Not a timeout, so the error that ended the
+// exchange (the response's) is the one reported.
+var errUploadStopped = errors.New("stopped: the exchange had ended")
 
 // copyBuffers are the buffers request bodies are copied through.
 var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
