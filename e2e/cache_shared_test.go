@@ -324,8 +324,11 @@ type cacheAnswer struct {
 
 func (a cacheAnswer) hit() bool { return strings.Contains(a.cacheStatus, "; hit;") }
 
+// stored: a miss the cache is storing. Without a Content-Length (the
+// large body is chunked) it can only say it is storing it.
 func (a cacheAnswer) stored() bool {
-	return strings.Contains(a.cacheStatus, "fwd=uri-miss;") && strings.Contains(a.cacheStatus, "; stored")
+	return strings.Contains(a.cacheStatus, "fwd=uri-miss;") &&
+		(strings.Contains(a.cacheStatus, "; stored") || strings.Contains(a.cacheStatus, "; detail=storing"))
 }
 
 var cacheKeyParam = regexp.MustCompile(`; key="([^"]*)"`)
