@@ -189,11 +189,18 @@ func events(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// writeJSON answers v as indented JSON with a Content-Length, as an
+// API would: a cache in front can then tell at once that it fits.
 func writeJSON(w http.ResponseWriter, v any) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	b = append(b, '\n')
 	w.Header().Set("Content-Type", "application/json")
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(v)
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.Write(b)
 }
 
 var page = template.Must(template.New("page").Parse(`<!doctype html>

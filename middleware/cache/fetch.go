@@ -92,10 +92,12 @@ type filler struct {
 	sw          store.Writer
 	stored      *object
 	id          string
-	clen        int64 // Content-Length of the response, -1 when none
-	n           int64 // body bytes seen
-	notModified bool  // the client's own conditional answered with 304
-	onError     int   // held: 1 serve stale, 2 answer 504
+	clen        int64  // Content-Length of the response, -1 when none
+	n           int64  // body bytes seen
+	notModified bool   // the client's own conditional answered with 304
+	held        bool   // the header waits, with pend, for the body's end (release)
+	pend        []byte // body held back with the header
+	onError     int    // held: 1 serve stale, 2 answer 504
 }
 
 func (f *filler) Header() http.Header { return f.hdr }
@@ -147,6 +149,17 @@ func (f *filler) Write(p []byte) (int, error) {
 	if f.mode == modeHold || f.notModified || f.x.r.Method == http.MethodHead {
 		return len(p), nil
 	}
+	if f.held {
+		switch {
+		case f.sw == nil: // the store gave it up
+			f.release(notStored)
+		case len(f.pend)+len(p) <= holdBytes:
+			f.pend = append(f.pend, p...)
+			return len(p), nil
+		default:
+			f.release(storing)
+		}
+	}
 	return f.Writer.Write(p)
 }
 
@@ -163,6 +176,9 @@ func (f *filler) FlushError() error {
 	}
 	if f.mode == modeHold {
 		return nil
+	}
+	if f.held {
+		f.release(storing)
 	}
 	return wrap.Flush(f.Writer.ResponseWriter)
 }
@@ -195,8 +211,7 @@ func (f *filler) decide(code int) {
 	if ok, _ := f.storable(code, sd); ok && f.startStore(code, sd) {
 		st = stored
 		if f.clen < 0 && bodyAllowed(code) && x.r.Method == http.MethodGet {
-			// The header goes before the body, and a body of unknown
-			// length may yet outgrow the store: "stored" would be a guess.
+			// A body of unknown length may yet outgrow the store.
 			st = storing
 		}
 	}
@@ -210,17 +225,44 @@ func (f *filler) decide(code int) {
 	for _, k := range dropToClient {
 		delete(ch, k)
 	}
-	ch["Cache-Status"] = appendStatus(f.hdr["Cache-Status"], x.missStatus(code, st))
 	f.trailers = announcedTrailers(f.hdr)
 	if code == http.StatusOK && x.r.Method == http.MethodGet {
 		if c := policy.EvaluateConditional(x.r.Method, x.r.Header, f.hdr); c == http.StatusNotModified {
 			f.notModified = true
+			ch["Cache-Status"] = appendStatus(f.hdr["Cache-Status"], x.missStatus(code, st))
 			notModifiedHeader(ch)
 			f.Writer.WriteHeader(http.StatusNotModified)
 			return
 		}
 	}
-	f.Writer.WriteHeader(code)
+	if st == storing && len(f.trailers) == 0 {
+		// Hold the header back with the first holdBytes of the body: a
+		// body that ends within them is known to be stored, and goes
+		// with a Content-Length.
+		f.held = true
+		return
+	}
+	f.release(st)
+}
+
+// holdBytes bounds the body of unknown length held back with the header
+// until it ends, a Flush asks for it, or the store gives it up.
+const holdBytes = 64 << 10
+
+// release sends the header, saying st of the store, and any body held
+// back with it.
+func (f *filler) release(st storeState) {
+	f.held = false
+	ch := f.Writer.Header()
+	ch["Cache-Status"] = appendStatus(f.hdr["Cache-Status"], f.x.missStatus(f.status, st))
+	f.Writer.WriteHeader(f.status)
+	if len(f.pend) > 0 {
+		_, err := f.Writer.Write(f.pend)
+		f.pend = nil
+		if err != nil {
+			panic(http.ErrAbortHandler) // the client is gone: as a failed Write would end the copy
+		}
+	}
 }
 
 // dropToClient are response fields for this cache only.
@@ -410,35 +452,59 @@ func (f *filler) finish() (again bool) {
 		x.h.o.Fail(f.Writer.ResponseWriter, x.r, fmt.Errorf("%w: the stored response must be revalidated (must-revalidate) and the upstream failed: %w", funnel.ErrGatewayTimeout, x.info.Err))
 		return false
 	}
+	if f.sw != nil {
+		f.commit()
+	}
+	trailers := false
+	for k := range f.hdr {
+		trailers = trailers || strings.HasPrefix(k, http.TrailerPrefix)
+	}
+	if f.held {
+		// The whole body was held: the header can say what happened,
+		// and how long the body is.
+		st := notStored
+		if x.kept {
+			st = stored
+		}
+		if !trailers {
+			f.Writer.Header()["Content-Length"] = []string{itoa(f.n)}
+		}
+		f.release(st)
+	}
 	for _, k := range f.trailers {
 		if v, ok := f.hdr[k]; ok {
 			f.Writer.Header()[k] = v
 		}
 	}
-	for k, v := range f.hdr {
-		if strings.HasPrefix(k, http.TrailerPrefix) {
-			f.Writer.Header()[k] = v
-		}
-	}
-	if f.sw != nil {
-		sw := f.sw
-		f.sw = nil
-		if (f.clen >= 0 && f.n != f.clen) || x.info.Err != nil {
-			sw.Abort() // incomplete: never stored (RFC 9111 3.3)
-			return false
-		}
-		if _, ok := f.stored.header["Content-Length"]; !ok && bodyAllowed(f.stored.status) {
-			// Not yet visible to anyone: hits from memory then need not
-			// add it each time.
-			f.stored.header["Content-Length"] = []string{itoa(f.n)}
-		}
-		if err := sw.Commit(context.WithoutCancel(x.r.Context())); err != nil {
-			x.h.log.Warn("cache: storing a response failed", "key", x.key, "error", err)
-		} else {
-			x.kept = true
+	if trailers {
+		for k, v := range f.hdr {
+			if strings.HasPrefix(k, http.TrailerPrefix) {
+				f.Writer.Header()[k] = v
+			}
 		}
 	}
 	return false
+}
+
+// commit stores the response the store writer took, if it is complete.
+func (f *filler) commit() {
+	x := f.x
+	sw := f.sw
+	f.sw = nil
+	if (f.clen >= 0 && f.n != f.clen) || x.info.Err != nil {
+		sw.Abort() // incomplete: never stored (RFC 9111 3.3)
+		return
+	}
+	if _, ok := f.stored.header["Content-Length"]; !ok && bodyAllowed(f.stored.status) {
+		// Not yet visible to anyone: hits from memory then need not
+		// add it each time.
+		f.stored.header["Content-Length"] = []string{itoa(f.n)}
+	}
+	if err := sw.Commit(context.WithoutCancel(x.r.Context())); err != nil {
+		x.h.log.Warn("cache: storing a response failed", "key", x.key, "error", err)
+	} else {
+		x.kept = true
+	}
 }
 
 // freshened applies a 304 to the stored responses it selects and

@@ -2,7 +2,9 @@ package cache_test
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -567,6 +569,65 @@ func TestStoringUnknownLength(t *testing.T) {
 			res, _ = g.Get("/chunked")
 			if hit := strings.Contains(status(res), "hit"); hit != tc.stored || o.n.Load() != map[bool]int64{true: 1, false: 2}[tc.stored] {
 				t.Errorf("second request: Cache-Status %q after %d upstream requests; want stored=%v", status(res), o.n.Load(), tc.stored)
+			}
+		})
+	}
+}
+
+// A body of unknown length that nothing flushes (a compressed variant)
+// is held back with its header up to 64 KiB: one that ends within that
+// is sent with a Content-Length and an exact Cache-Status; a longer one
+// goes on as "storing".
+func TestHeldUntilKnown(t *testing.T) {
+	var bodies = map[string][]byte{"/small": []byte(strings.Repeat("small text ", 300))}
+	big := make([]byte, 600<<10) // compresses to more than 64 KiB, less than max_object_bytes
+	huge := make([]byte, 3<<20)  // compresses to more than max_object_bytes
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, b := range [][]byte{big, huge} {
+		for i := range b {
+			b[i] = 'a' + byte(rng.IntN(16)) // 4 bits of entropy a byte: about half its size in gzip
+		}
+	}
+	bodies["/big"], bodies["/huge"] = big, huge
+	o := &origin{h: func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		w.Header().Set("Content-Type", "text/plain")
+		w.Header().Set("Content-Length", strconv.Itoa(len(bodies[r.URL.Path])))
+		w.Write(bodies[r.URL.Path])
+	}}
+	be := testkit.NewBackend(t, "origin", o)
+	g := testkit.Start(t, `
+caches:
+  main: {memory: {max_bytes: 64MiB, max_object_bytes: 1MiB}}
+routes:
+  - upstream: ${ORIGIN}
+    cache: {store: main}
+    compress: {encodings: [gzip]}
+`, testkit.Vars{"ORIGIN": be.URL})
+	for _, tc := range []struct {
+		path, status string
+		length, hit  bool
+	}{
+		{"/small", "; stored", true, true},
+		{"/big", "; detail=storing", false, true},
+		{"/huge", "; detail=storing", false, false},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			before := o.n.Load()
+			res, body := g.Get(tc.path, "Accept-Encoding", "gzip")
+			if res.Header.Get("Content-Encoding") != "gzip" {
+				t.Fatalf("Content-Encoding %q, want gzip", res.Header.Get("Content-Encoding"))
+			}
+			wantStatus(t, res, "fwd=uri-miss", tc.status)
+			if got := res.Header.Get("Content-Length"); (got != "") != tc.length || (tc.length && got != strconv.Itoa(len(body))) {
+				t.Errorf("Content-Length %q for a body of %d bytes; want one: %v", got, len(body), tc.length)
+			}
+			res, again := g.Get(tc.path, "Accept-Encoding", "gzip")
+			if hit := strings.Contains(status(res), "; hit"); hit != tc.hit || again != body {
+				t.Errorf("second request: Cache-Status %q (same body: %v), want a hit: %v", status(res), again == body, tc.hit)
+			}
+			if n := o.n.Load() - before; n != map[bool]int64{true: 1, false: 2}[tc.hit] {
+				t.Errorf("%d upstream requests", n)
 			}
 		})
 	}
