@@ -3,6 +3,12 @@
 // progress within an idle limit, as nginx's client_body_timeout and
 // send_timeout do. A whole-request read or write timeout, if configured,
 // still caps the total.
+//
+// The write deadline is moved at most once per grain (a 64th of the idle
+// limit) and then set a grain beyond it: a response written in many quick
+// pieces costs one deadline, not one per piece, and a client that stops
+// reading is cut off after between the idle limit and the limit plus a
+// grain without progress, never before the limit.
 package deadline
 
 import (
@@ -114,13 +120,19 @@ func capAt(start time.Time, total time.Duration) time.Time {
 }
 
 // next is now+idle, but never later than cap (when set).
-func next(idle time.Duration, cap time.Time) time.Time {
-	t := time.Now().Add(idle)
+func next(idle time.Duration, cap time.Time) time.Time { return nextFrom(time.Now(), idle, cap) }
+
+func nextFrom(now time.Time, idle time.Duration, cap time.Time) time.Time {
+	t := now.Add(idle)
 	if !cap.IsZero() && t.After(cap) {
 		return cap
 	}
 	return t
 }
+
+// grains is how many times per idle limit the write deadline is moved at
+// most.
+const grains = 64
 
 // body sets a read deadline before each read of the request body.
 type body struct {
@@ -144,21 +156,32 @@ func (b *body) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// writer sets a write deadline before each write of the response.
+// writer sets a write deadline before the writes of the response.
 type writer struct {
 	wrap.Writer
 	g    *guard
 	idle time.Duration
 	cap  time.Time
+	// moved is when extend last set the deadline (to moved+idle+grain);
+	// zero before the first.
+	moved time.Time
 }
 
-// extend moves the write deadline to the idle limit from now; on a stream
-// that is gone it sets none.
+// extend moves the write deadline to the idle limit plus a grain from
+// now, unless it moved less than a grain ago: then it is still more than
+// the idle limit away. On a stream that is gone it sets none.
 func (w *writer) extend() {
-	if w.g.settable() {
-		w.g.writeSet = w.g.writeSet || w.g.stream != nil
-		_ = wrap.SetWriteDeadline(w.g.rw, next(w.idle, w.cap))
+	if !w.g.settable() {
+		return
 	}
+	now := time.Now()
+	grain := w.idle / grains
+	if !w.moved.IsZero() && now.Sub(w.moved) < grain {
+		return
+	}
+	w.moved = now
+	w.g.writeSet = w.g.writeSet || w.g.stream != nil
+	_ = wrap.SetWriteDeadline(w.g.rw, nextFrom(now, w.idle+grain, w.cap))
 }
 
 // finish runs when the handler returns. On HTTP/1 it extends the deadline

@@ -753,3 +753,119 @@ func TestSendfileSlowReader(t *testing.T) {
 		t.Errorf("the connection's ReadFrom got descriptors %v: not all the file, so no sendfile", ln.fds)
 	}
 }
+
+// deadlineRecorder is a ResponseWriter that records the write deadlines
+// set on it and, at each Write, how far away the one in force was.
+type deadlineRecorder struct {
+	httptest.ResponseRecorder
+	sets    int
+	current time.Time
+	ahead   []time.Duration // current - now, at each Write
+}
+
+func (d *deadlineRecorder) SetWriteDeadline(t time.Time) error {
+	d.sets++
+	d.current = t
+	return nil
+}
+
+func (d *deadlineRecorder) Write(p []byte) (int, error) {
+	d.ahead = append(d.ahead, time.Until(d.current))
+	return len(p), nil
+}
+
+// TestWriteDeadlineGrain: the write deadline moves at most once per grain
+// (a 64th of the idle limit), so a response of many quick writes sets it
+// once, yet at every write the deadline in force is at least the idle
+// limit away and at most the limit plus a grain.
+func TestWriteDeadlineGrain(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		idle    time.Duration
+		gap     time.Duration
+		maxSets int
+		minSets int
+		writes  int
+	}{
+		// One set when the handler starts; the writes and the final
+		// flush are within a grain of it.
+		{"quick", time.Hour, 0, 1, 1, 100},
+		// Writes 3 ms apart against a grain of 1 ms: a set at the start,
+		// at each write but (usually) the first, and at the end.
+		{"paced", 64 * time.Millisecond, 3 * time.Millisecond, 22, 20, 20},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				for range c.writes {
+					w.Write([]byte("x"))
+					time.Sleep(c.gap)
+				}
+			})
+			rec := &deadlineRecorder{}
+			Middleware(Limits{SendIdle: c.idle})(h).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+			if rec.sets < c.minSets || rec.sets > c.maxSets {
+				t.Errorf("the deadline was set %d times for %d writes %v apart, want %d to %d", rec.sets, c.writes, c.gap, c.minSets, c.maxSets)
+			}
+			if len(rec.ahead) != c.writes {
+				t.Fatalf("%d writes reached the connection, want %d", len(rec.ahead), c.writes)
+			}
+			// The deadline is read a few instructions after extend looked
+			// at the clock: allow for them.
+			const slack = 50 * time.Microsecond
+			grain := c.idle / grains
+			for i, a := range rec.ahead {
+				if a < c.idle-slack || a > c.idle+grain {
+					t.Errorf("write %d: the deadline was %v away, want between the idle limit %v and %v", i, a, c.idle, c.idle+grain)
+				}
+			}
+		})
+	}
+}
+
+// connWriter discards what is written but sets deadlines on a real TCP
+// connection, as net/http's writer does, so a benchmark pays what a
+// deadline costs (the runtime's poller timer), not a fake's.
+type connWriter struct {
+	httptest.ResponseRecorder
+	c net.Conn
+}
+
+func (w *connWriter) Write(p []byte) (int, error)        { return len(p), nil }
+func (w *connWriter) SetWriteDeadline(t time.Time) error { return w.c.SetWriteDeadline(t) }
+
+// BenchmarkWrites is the middleware's cost for a response written in
+// pieces: a 64 KiB cache hit is two writes of 32 KiB.
+func BenchmarkWrites(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			defer c.Close()
+			io.Copy(io.Discard, c)
+		}
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	for _, writes := range []int{2, 16} {
+		b.Run(fmt.Sprint(writes), func(b *testing.B) {
+			chunk := make([]byte, 32<<10)
+			h := Middleware(Limits{SendIdle: time.Minute})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				for range writes {
+					w.Write(chunk)
+				}
+			}))
+			w := &connWriter{c: c}
+			r := httptest.NewRequest("GET", "/", nil)
+			b.ReportAllocs()
+			for b.Loop() {
+				h.ServeHTTP(w, r)
+			}
+		})
+	}
+}
