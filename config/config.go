@@ -47,6 +47,10 @@ type Config struct {
 	// Caches are named response stores, referenced by routes' cache
 	// blocks.
 	Caches map[string]*Cache `yaml:"caches"`
+	// RateLimits are named stores of rate-limit state, referenced by
+	// routes' rate_limit entries; a limit naming none counts in this
+	// instance's memory.
+	RateLimits map[string]*RateLimitStore `yaml:"rate_limits"`
 	// Routes map requests to an action. Order does not matter: the most
 	// specific host, then the longest path prefix, wins (see the README).
 	Routes []Route `yaml:"routes"`
@@ -445,6 +449,9 @@ type Route struct {
 	// Compress compresses its responses. Nil means none (responses pass
 	// as the action wrote them).
 	Compress *Compress `yaml:"compress"`
+	// RateLimit lists the route's rate limits; a request must pass every
+	// one. Refusals are 429 with Retry-After.
+	RateLimit []RouteRateLimit `yaml:"rate_limit"`
 }
 
 // RouteClientAuth requires a verified client certificate on a route.

@@ -94,6 +94,11 @@ func (c *Config) ApplyDefaults() {
 			k.fillDefaults()
 		}
 	}
+	for _, k := range c.RateLimits {
+		if k != nil {
+			k.fillDefaults()
+		}
+	}
 	for i := range c.Routes {
 		c.Routes[i].fillDefaults()
 	}
@@ -132,10 +137,12 @@ func (c *Config) derive() {
 		r := &c.Routes[i]
 		setZero(&r.Name, fmt.Sprintf("routes[%d]", i))
 		r.Upstream = withDefaultPort(r.Upstream)
+		nameRateLimits(r.RateLimit)
 	}
 	if r := c.DefaultRoute; r != nil {
 		setZero(&r.Name, "default")
 		r.Upstream = withDefaultPort(r.Upstream)
+		nameRateLimits(r.RateLimit)
 	}
 }
 
@@ -255,6 +262,9 @@ func (r *Route) fillDefaults() {
 	}
 	if r.Compress != nil {
 		r.Compress.fillDefaults()
+	}
+	for i := range r.RateLimit {
+		r.RateLimit[i].fillDefaults()
 	}
 }
 

@@ -26,6 +26,7 @@ func (c *Config) Validate() Problems {
 		v.upstream("upstreams."+name, name, c.Upstreams[name])
 	}
 	v.caches()
+	v.rateLimitStores()
 	v.routes()
 	v.probs.sort()
 	return v.probs

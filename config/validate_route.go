@@ -99,6 +99,7 @@ func (v *checker) route(p string, r *Route) {
 	if r.Compress != nil {
 		v.compress(p+".compress", r.Compress)
 	}
+	v.routeRateLimits(p+".rate_limit", r.RateLimit)
 }
 
 func (v *checker) action(p string, r *Route) {

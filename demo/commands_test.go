@@ -40,6 +40,7 @@ var checks = map[string]demoCheck{
 	"curl -i /api/catalog":                          checkCached,
 	"curl -i -H 'Accept-Encoding: br' /api/catalog": checkCompressed,
 	"curl -X PURGE /api/catalog":                    checkPurge,
+	"curl -i /api/quota":                            checkQuota,
 	"curl -i /assets/style.css":                     checkStatic,
 	"curl -i -H 'Range: bytes=0-9' /assets/app.js":  checkRange,
 	"curl -i /old-api/time":                         checkRedirect,
@@ -426,5 +427,25 @@ func checkPurge(t *testing.T, base string, c command) {
 	res = send(t, get)
 	if cs := res.Header.Get("Cache-Status"); !strings.Contains(cs, "miss") {
 		t.Errorf("after PURGE: Cache-Status %q, want a miss", cs)
+	}
+}
+
+// checkQuota: three answers a minute, each saying what is left, then a
+// 429 that says when to come back.
+func checkQuota(t *testing.T, base string, c command) {
+	for i, want := range []string{`"quota";r=2;t=20`, `"quota";r=1;t=40`, `"quota";r=0;t=60`} {
+		res := send(t, c)
+		readAll(t, res.Body)
+		if res.StatusCode != http.StatusOK || res.Header.Get("RateLimit") != want {
+			t.Errorf("try %d: %d, RateLimit %q; want 200, %q", i+1, res.StatusCode, res.Header.Get("RateLimit"), want)
+		}
+		if p := res.Header.Get("RateLimit-Policy"); p != `"quota";q=3;w=60` {
+			t.Errorf("try %d: RateLimit-Policy %q", i+1, p)
+		}
+	}
+	res := send(t, c)
+	body := readAll(t, res.Body)
+	if res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") != "20" || res.Header.Get("RateLimit") != `"quota";r=0;t=20` {
+		t.Errorf("4th try: %d, Retry-After %q, RateLimit %q, body %q; want 429, 20, r=0;t=20", res.StatusCode, res.Header.Get("Retry-After"), res.Header.Get("RateLimit"), body)
 	}
 }

@@ -141,6 +141,9 @@ func api(instance string) http.Handler {
 	})
 	mux.HandleFunc("GET /events", events)
 	mux.HandleFunc("GET /catalog", catalog)
+	mux.HandleFunc("GET /quota", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, map[string]any{"instance": instance, "message": "a costly call: Gatehouse lets each client make 3 a minute"})
+	})
 	return mux
 }
 

@@ -108,10 +108,15 @@ func (rt *Runtime) closeFresh() {
 		_ = st.Close()
 	}
 	rt.freshCaches = nil
+	for _, le := range rt.freshLimiters {
+		le.stop()
+	}
+	rt.freshLimiters = nil
 }
 
-// CloseCaches closes every cache store (their background work, their
-// Redis connections). For the end of the process, once no runtime serves.
+// CloseCaches closes every cache and rate-limit store (their background
+// work, their Redis connections). For the end of the process, once no
+// runtime serves.
 func (e *Env) CloseCaches() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -119,4 +124,5 @@ func (e *Env) CloseCaches() {
 		_ = ce.st.Close()
 	}
 	e.caches = nil
+	e.closeLimiters()
 }

@@ -41,6 +41,8 @@ type Env struct {
 	mu         sync.Mutex
 	forwarders map[string]*forwarderEntry // by upstream name
 	caches     map[string]*cacheEntry     // by cache name; what they hold survives reloads
+	limiters   map[string]*limiterEntry   // by rate-limit store name; so do they
+	local      *limiterEntry              // the memory store of limits naming none
 }
 
 type forwarderEntry struct {
@@ -105,6 +107,7 @@ func (e *Env) adopt(rt *Runtime) {
 	}
 	e.forwarders = next
 	e.adoptCaches(rt)
+	e.adoptLimiters(rt)
 	pools := make([]*upstream.Pool, 0, len(rt.pools))
 	for _, p := range rt.pools {
 		pools = append(pools, p.pool)

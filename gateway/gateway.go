@@ -49,6 +49,10 @@ type Runtime struct {
 	// compile made, which the runtime owns until it starts.
 	caches      map[string]*cacheEntry
 	freshCaches []store.Store
+	// limiters are the named rate-limit stores; freshLimiters those this
+	// runtime made, stopped if it never starts.
+	limiters      map[string]*limiterEntry
+	freshLimiters []*limiterEntry
 	// components hold resources or run background work; they start
 	// with the runtime and close when it retires (lifecycle.go).
 	components []Component
@@ -108,6 +112,10 @@ func Compile(cfg *config.Config, env *Env) (*Runtime, error) {
 		rt.close()
 		return nil, err
 	}
+	if err := rt.compileRateLimits(); err != nil {
+		rt.close()
+		return nil, err
+	}
 	if err := rt.compileRoutes(); err != nil {
 		rt.close()
 		return nil, err
@@ -140,6 +148,8 @@ func (rt *Runtime) scope(rc *config.Route) *middleware.Scope {
 		Access:   rt.env.Access,
 		Resolver: rt.ips,
 		Caches:   rt.stores(),
+		Limiters: rt.limiterStores(),
+		Local:    rt.env.localLimiter,
 		Log:      rt.env.Log,
 	}}
 }

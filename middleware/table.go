@@ -25,6 +25,9 @@ import (
 	"github.com/gatehouse-proxy/gatehouse/middleware/deadline"
 	"github.com/gatehouse-proxy/gatehouse/middleware/facts"
 	"github.com/gatehouse-proxy/gatehouse/middleware/headers"
+	"github.com/gatehouse-proxy/gatehouse/middleware/ratelimit"
+	"github.com/gatehouse-proxy/gatehouse/middleware/ratelimit/gcra"
+	rlstore "github.com/gatehouse-proxy/gatehouse/middleware/ratelimit/store"
 )
 
 // Stage is where a middleware runs, and so how often its chain is built.
@@ -75,6 +78,10 @@ type Deps struct {
 	Resolver *clientip.Resolver
 	// Caches are the named caches' stores, which outlive reloads.
 	Caches map[string]store.Store
+	// Limiters are the named rate-limit stores, which outlive reloads;
+	// Local returns the memory store of limits that name none.
+	Limiters map[string]rlstore.Store
+	Local    func() rlstore.Store
 	// Log receives what middleware notices outside the funnel (a failing
 	// cache store, say). Nil discards.
 	Log *slog.Logger
@@ -110,7 +117,7 @@ func Table() []Row {
 		{"cors", Route, nil},
 		{"client_auth", Route, buildClientAuth},
 		{"auth", Route, nil},
-		{"rate_limit", Route, nil},
+		{"rate_limit", Route, buildRateLimit},
 		{"body_limit", Route, buildBodyLimit},
 		{"request_headers", Route, buildRequestHeaders},
 		{"cache", Route, buildCache},
@@ -172,6 +179,41 @@ func buildClientAuth(s *Scope) (func(http.Handler) http.Handler, error) {
 		return nil, nil
 	}
 	return clientauth.New(clientauth.Options{Route: s.Route.Name, CA: s.Route.ClientAuth.CA}, s.Funnel.Fail)
+}
+
+func buildRateLimit(s *Scope) (func(http.Handler) http.Handler, error) {
+	if len(s.Route.RateLimit) == 0 {
+		return nil, nil
+	}
+	ls := make([]ratelimit.Limit, 0, len(s.Route.RateLimit))
+	for _, c := range s.Route.RateLimit {
+		count, period, err := config.ParseRate(c.Rate)
+		if err != nil {
+			return nil, fmt.Errorf("rate_limit %q: %w", c.Name, err)
+		}
+		key, err := ratelimit.ParseKey(c.Key, c.IPv4Prefix, c.IPv6Prefix)
+		if err != nil {
+			return nil, fmt.Errorf("rate_limit %q: %w", c.Name, err)
+		}
+		var st rlstore.Store
+		if c.Store == "" {
+			st = s.Local()
+		} else if st = s.Limiters[c.Store]; st == nil {
+			return nil, fmt.Errorf("rate_limit %q: no rate limit store %q", c.Name, c.Store)
+		}
+		ls = append(ls, ratelimit.Limit{
+			Name: c.Name,
+			// The route and limit names: stable across reloads and the
+			// same in every instance sharing a store.
+			Policy:  s.Route.Name + "\x00" + c.Name,
+			Key:     key,
+			Rate:    gcra.Per(count, period, int64(c.Burst)),
+			Store:   st,
+			Refuse:  c.Missing == "refuse",
+			Headers: c.Headers == nil || *c.Headers,
+		})
+	}
+	return ratelimit.New(ratelimit.Options{Limits: ls}, s.Funnel.Fail), nil
 }
 
 func buildBodyLimit(s *Scope) (func(http.Handler) http.Handler, error) {

@@ -41,6 +41,7 @@ Try:
   curl -i %[1]s/api/catalog                            cacheable: run it twice, a miss then a hit (Cache-Status, Age)
   curl -i -H 'Accept-Encoding: br' %[1]s/api/catalog   compressed with brotli, and cached once per encoding
   curl -X PURGE %[1]s/api/catalog                      purge it from the cache (allowed from this machine only)
+  curl -i %[1]s/api/quota                              3 a minute per client: the 4th try is a 429 (Retry-After, RateLimit)
   curl -i %[1]s/assets/style.css                        a static file with ETag and Last-Modified
   curl -i -H 'Range: bytes=0-9' %[1]s/assets/app.js     a range request (206)
   curl -i %[1]s/old-api/time                            a redirect to /api/time

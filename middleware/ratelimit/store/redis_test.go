@@ -1,4 +1,4 @@
-package store
+package store_test
 
 import (
 	"context"
@@ -10,11 +10,12 @@ import (
 
 	"github.com/gatehouse-proxy/gatehouse/internal/testkit"
 	"github.com/gatehouse-proxy/gatehouse/middleware/ratelimit/gcra"
+	"github.com/gatehouse-proxy/gatehouse/middleware/ratelimit/store"
 )
 
-func newRedisStore(t *testing.T, addr string) *Redis {
+func newRedisStore(t *testing.T, addr string) *store.Redis {
 	t.Helper()
-	s, err := NewRedis(RedisOptions{Addresses: []string{addr}, Prefix: "test:rl:", Timeout: 200 * time.Millisecond})
+	s, err := store.NewRedis(store.RedisOptions{Addresses: []string{addr}, Prefix: "test:rl:", Timeout: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +29,7 @@ func TestRedisDecides(t *testing.T) {
 	s := newRedisStore(t, rs.Addr())
 	ctx := context.Background()
 	l := gcra.Per(10, time.Hour, 3) // nothing comes back during the test
-	b := Bucket{"routes[0]/0", "203.0.113.9"}
+	b := store.Bucket{"routes[0]/0", "203.0.113.9"}
 	for i := range 3 {
 		r, err := s.Take(ctx, b, l, 1)
 		if err != nil || !r.Allowed || r.Remaining != int64(2-i) {
@@ -45,11 +46,11 @@ func TestRedisDecides(t *testing.T) {
 	if r, _ := s.Take(ctx, b, l, 4); r.Allowed || r.RetryAfter != l.Window() {
 		t.Errorf("a spend over the burst: %+v, want denied for the window", r)
 	}
-	if r, _ := s.Take(ctx, Bucket{"routes[0]/0", strings.Repeat("k", 500)}, l, 1); !r.Allowed {
+	if r, _ := s.Take(ctx, store.Bucket{"routes[0]/0", strings.Repeat("k", 500)}, l, 1); !r.Allowed {
 		t.Errorf("a long key value: %+v, want its own allowance", r)
 	}
 	// The key expires once the allowance would be full.
-	ttl := rs.Do("PTTL", s.key(b))
+	ttl := rs.Do("PTTL", "test:rl:"+b.Policy+"\x00="+b.Key) // prefix, policy, NUL, "=" and the key value
 	if !strings.HasPrefix(ttl, "1") || len(ttl) != len("1080000") {
 		t.Errorf("PTTL of the bucket = %s, want about 1080000 (18 minutes)", ttl)
 	}
@@ -58,7 +59,7 @@ func TestRedisDecides(t *testing.T) {
 // Two stores (two Gatehouse processes) on one server enforce one limit.
 func TestRedisShared(t *testing.T) {
 	rs := testkit.StartRedis(t)
-	stores := []*Redis{newRedisStore(t, rs.Addr()), newRedisStore(t, rs.Addr())}
+	stores := []*store.Redis{newRedisStore(t, rs.Addr()), newRedisStore(t, rs.Addr())}
 	l := gcra.Per(100, time.Hour, 100)
 	var allowed atomic.Int64
 	var wg sync.WaitGroup
@@ -67,7 +68,7 @@ func TestRedisShared(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range 50 {
-				r, err := stores[g%2].Take(context.Background(), Bucket{"p", "shared"}, l, 1)
+				r, err := stores[g%2].Take(context.Background(), store.Bucket{"p", "shared"}, l, 1)
 				if err != nil {
 					t.Error(err)
 					return
@@ -90,7 +91,7 @@ func TestRedisOutage(t *testing.T) {
 	rs := testkit.StartRedis(t)
 	s := newRedisStore(t, rs.Addr())
 	l := gcra.Per(10, time.Second, 10)
-	b := Bucket{"p", "k"}
+	b := store.Bucket{"p", "k"}
 	if _, err := s.Take(context.Background(), b, l, 1); err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +122,7 @@ func TestRedisOutage(t *testing.T) {
 
 func BenchmarkRedisTake(b *testing.B) {
 	rs := testkit.StartRedis(b)
-	s, err := NewRedis(RedisOptions{Addresses: []string{rs.Addr()}, Timeout: time.Second})
+	s, err := store.NewRedis(store.RedisOptions{Addresses: []string{rs.Addr()}, Timeout: time.Second})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -130,7 +131,7 @@ func BenchmarkRedisTake(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, err := s.Take(context.Background(), Bucket{"routes[0]/0", "198.51.100.7"}, l, 1); err != nil {
+			if _, err := s.Take(context.Background(), store.Bucket{"routes[0]/0", "198.51.100.7"}, l, 1); err != nil {
 				b.Error(err)
 				return
 			}
