@@ -86,8 +86,12 @@ type handler struct {
 	next   http.Handler
 }
 
-// errMissingKey refuses a request without the value a limit counts by.
-var errMissingKey = &funnel.Class{Status: http.StatusBadRequest, Message: "bad request: the request lacks what this route's rate limit counts by"}
+// errMissingKey refuses a request without the value a limit counts by;
+// errStoreDown one a store with on_error: deny cannot decide.
+var (
+	errMissingKey = &funnel.Class{Status: http.StatusBadRequest, Message: "bad request: the request lacks what this route's rate limit counts by"}
+	errStoreDown  = &funnel.Class{Status: http.StatusServiceUnavailable, Message: "service unavailable: the rate limit cannot be checked now"}
+)
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	info := reqinfo.From(r.Context())
@@ -104,17 +108,17 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		l := &h.limits[i]
 		key, ok := l.Key.value(r, info)
 		if !ok && l.Refuse {
-			h.fail(w, r, fmt.Errorf("rate limit %q: %w", l.Name, errMissingKey))
+			h.fail(w, r, h.withHeaders(fmt.Errorf("rate limit %q: %w", l.Name, errMissingKey), results))
 			return
 		}
 		res, err := l.Store.Take(r.Context(), store.Bucket{Policy: l.Policy, Key: key}, l.Rate, 1)
 		if err != nil {
 			if errors.Is(err, store.ErrUnavailable) {
-				err = fmt.Errorf("rate limit %q: %w (on_error: deny): %w", l.Name, err, funnel.ErrUnavailable)
+				err = fmt.Errorf("rate limit %q: %w (on_error: deny): %w", l.Name, err, errStoreDown)
 			} else {
-				err = fmt.Errorf("rate limit %q: %w", l.Name, err)
+				err = fmt.Errorf("rate limit %q: %w", l.Name, err) // the client left
 			}
-			h.fail(w, r, err)
+			h.fail(w, r, h.withHeaders(err, results))
 			return
 		}
 		results = append(results, res)
@@ -137,11 +141,20 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *handler) refuse(w http.ResponseWriter, r *http.Request, l *Limit, results []gcra.Result) {
 	retry := strconv.FormatInt(seconds(results[len(results)-1].RetryAfter), 10)
 	err := funnel.WithHeader(fmt.Errorf("rate limit %q exceeded: %w", l.Name, funnel.ErrTooManyRequests), "Retry-After", retry)
-	if h.shown > 0 {
-		err = funnel.WithHeader(err, "RateLimit-Policy", h.policy)
-		err = funnel.WithHeader(err, "RateLimit", h.state(results))
+	h.fail(w, r, h.withHeaders(err, results))
+}
+
+// withHeaders attaches the RateLimit headers to a refusal the funnel
+// answers: the policy, and the state of the limits decided so far.
+func (h *handler) withHeaders(err error, results []gcra.Result) error {
+	if h.shown == 0 {
+		return err
 	}
-	h.fail(w, r, err)
+	err = funnel.WithHeader(err, "RateLimit-Policy", h.policy)
+	if st := h.state(results); st != "" {
+		err = funnel.WithHeader(err, "RateLimit", st)
+	}
+	return err
 }
 
 // state is the RateLimit value: each shown limit's remaining units and

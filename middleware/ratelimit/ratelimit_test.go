@@ -109,8 +109,8 @@ func TestKeys(t *testing.T) {
 	})
 	t.Run("missing refused", func(t *testing.T) {
 		g, c := start(t, "{rate: 5/h, key: 'cookie:session', missing: refuse}")
-		if res, _ := g.Get("/"); res.StatusCode != http.StatusBadRequest {
-			t.Errorf("no cookie: %d, want 400", res.StatusCode)
+		if res, _ := g.Get("/"); res.StatusCode != http.StatusBadRequest || res.Header.Get("RateLimit-Policy") == "" {
+			t.Errorf("no cookie: %d (RateLimit-Policy %q), want 400 with the policy", res.StatusCode, res.Header.Get("RateLimit-Policy"))
 		}
 		if res, _ := g.Get("/", "Cookie", "session=abc"); res.StatusCode != 200 {
 			t.Errorf("with the cookie: %d", res.StatusCode)

@@ -50,7 +50,10 @@ func (g *Guarded) Take(ctx context.Context, b Bucket, l gcra.Limit, n int64) (gc
 	r, err := g.Primary.Take(ctx, b, l, n)
 	if err != nil {
 		if ctx.Err() != nil {
-			return r, err // the client left; Primary is not to blame
+			// The client left; Primary is not to blame, and if this was
+			// the probe, the next decision probes instead.
+			g.abandoned()
+			return r, err
 		}
 		g.failed(err)
 		return g.fallback(ctx, b, l, n)
@@ -98,6 +101,12 @@ func (g *Guarded) failed(err error) {
 		}
 		g.Log.Warn("rate limit: the store failed; "+mode+" until it answers again", "error", err)
 	}
+}
+
+func (g *Guarded) abandoned() {
+	g.mu.Lock()
+	g.probing = false
+	g.mu.Unlock()
 }
 
 func (g *Guarded) recovered() {

@@ -87,3 +87,23 @@ func TestGuardedClientGone(t *testing.T) {
 		t.Error("a cancelled decision marked the primary down")
 	}
 }
+
+// A probe whose client leaves does not stop the probing: the next
+// decision probes instead (it once left Primary unused for good).
+func TestGuardedAbandonedProbe(t *testing.T) {
+	p := &flaky{}
+	var clock atomic.Int64
+	now := func() time.Time { return time.Unix(0, clock.Load()) }
+	g := &Guarded{Primary: p, Local: NewMemory(100, now), Deny: true, Now: now}
+	l := gcra.Per(10, time.Second, 10)
+	p.down.Store(true)
+	g.Take(context.Background(), Bucket{"p", "k"}, l, 1) // the outage starts
+	clock.Add(int64(minBackoff))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	g.Take(ctx, Bucket{"p", "k"}, l, 1) // the probe, its client gone
+	p.down.Store(false)
+	if _, err := g.Take(context.Background(), Bucket{"p", "k"}, l, 1); err != nil {
+		t.Errorf("after an abandoned probe, with the primary back: %v; want its decision", err)
+	}
+}
