@@ -5,6 +5,9 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gatehouse-proxy/gatehouse/funnel"
@@ -53,7 +56,7 @@ func write(log *slog.Logger, r *http.Request, rec *wrap.Writer) {
 		slog.String("client_ip", info.ClientIP.String()),
 		slog.String("method", r.Method),
 		slog.String("host", r.Host),
-		slog.String("path", requestTarget(r)),
+		slog.String("path", redact(requestTarget(r), info.SecretParams)),
 		slog.String("proto", r.Proto),
 		slog.Int("status", status),
 		slog.Int64("bytes", rec.Bytes()),
@@ -63,11 +66,33 @@ func write(log *slog.Logger, r *http.Request, rec *wrap.Writer) {
 		slog.String("target", info.Target),
 		slog.String("request_id", info.RequestID),
 	}
-	if info.Err != nil {
-		log.LogAttrs(context.Background(), slog.LevelInfo, "request", append(attrs[:], slog.String("error", info.Err.Error()))...)
-		return
+	all := attrs[:]
+	if id := info.Identity; id != nil {
+		all = append(all, slog.String("user", id.User), slog.String("auth", id.Method))
 	}
-	log.LogAttrs(context.Background(), slog.LevelInfo, "request", attrs[:]...)
+	if info.Err != nil {
+		all = append(all, slog.String("error", info.Err.Error()))
+	}
+	log.LogAttrs(context.Background(), slog.LevelInfo, "request", all...)
+}
+
+// redact replaces the values of the named query parameters in target.
+func redact(target string, params []string) string {
+	if len(params) == 0 {
+		return target
+	}
+	path, query, ok := strings.Cut(target, "?")
+	if !ok {
+		return target
+	}
+	parts := strings.Split(query, "&")
+	for i, part := range parts {
+		name, _, _ := strings.Cut(part, "=")
+		if n, err := url.QueryUnescape(name); err == nil && slices.Contains(params, n) {
+			parts[i] = name + "=REDACTED"
+		}
+	}
+	return path + "?" + strings.Join(parts, "&")
 }
 
 // requestTarget is the path and query as the client sent them.

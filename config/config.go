@@ -51,6 +51,9 @@ type Config struct {
 	// routes' rate_limit entries; a limit naming none counts in this
 	// instance's memory.
 	RateLimits map[string]*RateLimitStore `yaml:"rate_limits"`
+	// Authenticators are named ways of checking credentials, used by
+	// routes' auth blocks.
+	Authenticators map[string]*Authenticator `yaml:"authenticators"`
 	// Routes map requests to an action. Order does not matter: the most
 	// specific host, then the longest path prefix, wins (see the README).
 	Routes []Route `yaml:"routes"`
@@ -438,6 +441,9 @@ type Route struct {
 	ResponseHeaders HeaderOps `yaml:"response_headers"`
 	// MaxBodyBytes overrides limits.max_body_bytes for this route.
 	MaxBodyBytes *Size `yaml:"max_body_bytes"`
+	// Auth requires credentials: requests no listed authenticator admits
+	// get 401 (or 403) and never reach the action. Nil means none.
+	Auth *RouteAuth `yaml:"auth"`
 	// ClientAuth makes the route refuse (403) requests without a client
 	// certificate that verifies against its CA. The listener must ask for
 	// certificates (tls.client_auth, mode request or require). Nil means

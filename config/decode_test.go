@@ -14,7 +14,7 @@ func TestDecodeProblems(t *testing.T) {
 	}{{
 		name: "unknown key with suggestion",
 		src:  L + "listener: x\n",
-		want: []string{`gh.yaml:2:1: listener: unknown key "listener" (did you mean "listeners"?); allowed keys: listeners, trusted_proxies, trusted_hops, forwarding, tls, limits, log, reload, upstreams, caches, rate_limits, routes, default_route`},
+		want: []string{`gh.yaml:2:1: listener: unknown key "listener" (did you mean "listeners"?); allowed keys: listeners, trusted_proxies, trusted_hops, forwarding, tls, limits, log, reload, upstreams, caches, rate_limits, authenticators, routes, default_route`},
 	}, {
 		name: "unknown key without suggestion",
 		src:  L + "log: {colour: red}\n",

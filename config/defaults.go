@@ -99,6 +99,11 @@ func (c *Config) ApplyDefaults() {
 			k.fillDefaults()
 		}
 	}
+	for _, a := range c.Authenticators {
+		if a != nil {
+			a.fillDefaults()
+		}
+	}
 	for i := range c.Routes {
 		c.Routes[i].fillDefaults()
 	}
@@ -265,6 +270,9 @@ func (r *Route) fillDefaults() {
 	}
 	for i := range r.RateLimit {
 		r.RateLimit[i].fillDefaults()
+	}
+	if r.Auth != nil {
+		r.Auth.fillDefaults()
 	}
 }
 

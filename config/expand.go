@@ -14,9 +14,11 @@ import (
 // A "$" before anything else is kept literally, except "$NAME", which is an
 // error because it looks like a reference that was meant to be expanded.
 // Defaults are taken literally (no nested references), and expanded text is
-// not expanded again.
+// not expanded again. A whole value that is a password hash in modular
+// crypt form ($2y$10$..., $argon2id$...) is taken literally: its $ signs
+// are the format's, never references.
 func expand(s string, lookup func(string) (string, bool)) (string, error) {
-	if !strings.Contains(s, "$") {
+	if !strings.Contains(s, "$") || isPasswordHash(s) {
 		return s, nil
 	}
 	var b strings.Builder
@@ -89,3 +91,14 @@ func isNameStart(c byte) bool {
 }
 
 func isNameByte(c byte) bool { return isNameStart(c) || '0' <= c && c <= '9' }
+
+// isPasswordHash reports whether s is written as a bcrypt or argon2id
+// hash.
+func isPasswordHash(s string) bool {
+	for _, p := range []string{"$2a$", "$2b$", "$2y$", "$argon2id$"} {
+		if strings.HasPrefix(s, p) && !strings.ContainsAny(s, "{} ") {
+			return true
+		}
+	}
+	return false
+}

@@ -22,6 +22,10 @@ func TestExpand(t *testing.T) {
 		{in: "$${HOST}", want: "${HOST}"},
 		{in: "a$", want: "a$"},
 		{in: "$5 and $-", want: "$5 and $-"},
+		{in: "$2y$10$abcDEFghiJKLmnoPQRstuv0123456789abcdefghijklmnopqrs", want: "$2y$10$abcDEFghiJKLmnoPQRstuv0123456789abcdefghijklmnopqrs"}, // a bcrypt hash
+		{in: "$argon2id$v=19$m=8192,t=1,p=1$c2FsdA$aGFzaA", want: "$argon2id$v=19$m=8192,t=1,p=1$c2FsdA$aGFzaA"},
+		{in: "$$2y$$10$$x", want: "$2y$10$x"},      // escaped the usual way, also fine
+		{in: "$2y${HOST}", want: "$2yexample.com"}, // braces: not a hash, the reference expands
 		{in: "${UNSET}", err: "environment variable UNSET is not set; set it, or give a default with ${UNSET:-value}"},
 		{in: "$HOST/x", err: "$HOST is not expanded; write ${HOST}, or $$ for a literal $"},
 		{in: "${HOST", err: `unterminated "${" in "${HOST"; close it with "}", or write $$ for a literal $`},

@@ -27,6 +27,7 @@ func (c *Config) Validate() Problems {
 	}
 	v.caches()
 	v.rateLimitStores()
+	v.authenticators()
 	v.routes()
 	v.probs.sort()
 	return v.probs

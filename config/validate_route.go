@@ -100,6 +100,9 @@ func (v *checker) route(p string, r *Route) {
 		v.compress(p+".compress", r.Compress)
 	}
 	v.routeRateLimits(p+".rate_limit", r.RateLimit)
+	if r.Auth != nil {
+		v.routeAuth(p+".auth", r.Auth)
+	}
 }
 
 func (v *checker) action(p string, r *Route) {

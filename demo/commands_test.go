@@ -41,6 +41,8 @@ var checks = map[string]demoCheck{
 	"curl -i -H 'Accept-Encoding: br' /api/catalog": checkCompressed,
 	"curl -X PURGE /api/catalog":                    checkPurge,
 	"curl -i /api/quota":                            checkQuota,
+	"curl -i /api/private":                          checkNoKey,
+	"curl -i -H 'X-API-Key: demo-key' /api/private": checkKey,
 	"curl -i /assets/style.css":                     checkStatic,
 	"curl -i -H 'Range: bytes=0-9' /assets/app.js":  checkRange,
 	"curl -i /old-api/time":                         checkRedirect,
@@ -447,5 +449,24 @@ func checkQuota(t *testing.T, base string, c command) {
 	body := readAll(t, res.Body)
 	if res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") != "20" || res.Header.Get("RateLimit") != `"quota";r=0;t=20` {
 		t.Errorf("4th try: %d, Retry-After %q, RateLimit %q, body %q; want 429, 20, r=0;t=20", res.StatusCode, res.Header.Get("Retry-After"), res.Header.Get("RateLimit"), body)
+	}
+}
+
+// checkNoKey: without a key the private API answers 401 from Gatehouse.
+func checkNoKey(t *testing.T, base string, c command) {
+	res := send(t, c)
+	body := readAll(t, res.Body)
+	if res.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "unauthorized") {
+		t.Errorf("%d %q, want the funnel's 401", res.StatusCode, body)
+	}
+}
+
+// checkKey: with the key the API answers, told the caller's identity and
+// not the key; a forged identity header is replaced.
+func checkKey(t *testing.T, base string, c command) {
+	res := send(t, c, "X-Auth-User", "admin")
+	body := readAll(t, res.Body)
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, `"x_auth_user": "demo-client"`) || !strings.Contains(body, `"x_api_key": ""`) {
+		t.Errorf("%d %s; want 200 with x_auth_user demo-client and no key", res.StatusCode, body)
 	}
 }

@@ -141,6 +141,13 @@ func api(instance string) http.Handler {
 	})
 	mux.HandleFunc("GET /events", events)
 	mux.HandleFunc("GET /catalog", catalog)
+	mux.HandleFunc("GET /private", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, map[string]any{
+			"message":     "only for callers with a key; Gatehouse checked it and says who they are",
+			"x_auth_user": r.Header.Get("X-Auth-User"),
+			"x_api_key":   r.Header.Get("X-Api-Key"),
+		})
+	})
 	mux.HandleFunc("GET /quota", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{"instance": instance, "message": "a costly call: Gatehouse lets each client make 3 a minute"})
 	})

@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse-proxy/gatehouse/config"
 	"github.com/gatehouse-proxy/gatehouse/funnel"
 	"github.com/gatehouse-proxy/gatehouse/middleware"
+	"github.com/gatehouse-proxy/gatehouse/middleware/auth"
 	"github.com/gatehouse-proxy/gatehouse/middleware/cache/store"
 	"github.com/gatehouse-proxy/gatehouse/proxy"
 	"github.com/gatehouse-proxy/gatehouse/reqinfo"
@@ -53,6 +54,8 @@ type Runtime struct {
 	// runtime made, stopped if it never starts.
 	limiters      map[string]*limiterEntry
 	freshLimiters []*limiterEntry
+	// authenticators are built once per runtime, shared by its routes.
+	authenticators map[string]auth.Method
 	// components hold resources or run background work; they start
 	// with the runtime and close when it retires (lifecycle.go).
 	components []Component
@@ -116,6 +119,10 @@ func Compile(cfg *config.Config, env *Env) (*Runtime, error) {
 		rt.close()
 		return nil, err
 	}
+	if rt.authenticators, err = middleware.Authenticators(cfg); err != nil {
+		rt.close()
+		return nil, err
+	}
 	if err := rt.compileRoutes(); err != nil {
 		rt.close()
 		return nil, err
@@ -144,13 +151,14 @@ func (rt *Runtime) addPool(name string, u *config.Upstream) error {
 // Request stage with a nil rc, a route's chain otherwise.
 func (rt *Runtime) scope(rc *config.Route) *middleware.Scope {
 	return &middleware.Scope{Config: rt.Config, Route: rc, Deps: middleware.Deps{
-		Funnel:   rt.funnel,
-		Access:   rt.env.Access,
-		Resolver: rt.ips,
-		Caches:   rt.stores(),
-		Limiters: rt.limiterStores(),
-		Local:    rt.env.localLimiter,
-		Log:      rt.env.Log,
+		Funnel:         rt.funnel,
+		Access:         rt.env.Access,
+		Resolver:       rt.ips,
+		Caches:         rt.stores(),
+		Limiters:       rt.limiterStores(),
+		Authenticators: rt.authenticators,
+		Local:          rt.env.localLimiter,
+		Log:            rt.env.Log,
 	}}
 }
 

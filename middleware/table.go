@@ -9,14 +9,17 @@ package middleware
 import (
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/netip"
+	"slices"
 
 	"github.com/gatehouse-proxy/gatehouse/accesslog"
 	"github.com/gatehouse-proxy/gatehouse/clientip"
 	"github.com/gatehouse-proxy/gatehouse/config"
 	"github.com/gatehouse-proxy/gatehouse/funnel"
 	"github.com/gatehouse-proxy/gatehouse/middleware/altsvc"
+	"github.com/gatehouse-proxy/gatehouse/middleware/auth"
 	"github.com/gatehouse-proxy/gatehouse/middleware/bodylimit"
 	"github.com/gatehouse-proxy/gatehouse/middleware/cache"
 	"github.com/gatehouse-proxy/gatehouse/middleware/cache/store"
@@ -82,6 +85,9 @@ type Deps struct {
 	// Local returns the memory store of limits that name none.
 	Limiters map[string]rlstore.Store
 	Local    func() rlstore.Store
+	// Authenticators are the config's named authenticators, built once
+	// per runtime (Authenticators).
+	Authenticators map[string]auth.Method
 	// Log receives what middleware notices outside the funnel (a failing
 	// cache store, say). Nil discards.
 	Log *slog.Logger
@@ -116,7 +122,7 @@ func Table() []Row {
 		{"ip_filter", Route, nil},
 		{"cors", Route, nil},
 		{"client_auth", Route, buildClientAuth},
-		{"auth", Route, nil},
+		{"auth", Route, buildAuth},
 		{"rate_limit", Route, buildRateLimit},
 		{"body_limit", Route, buildBodyLimit},
 		{"request_headers", Route, buildRequestHeaders},
@@ -179,6 +185,76 @@ func buildClientAuth(s *Scope) (func(http.Handler) http.Handler, error) {
 		return nil, nil
 	}
 	return clientauth.New(clientauth.Options{Route: s.Route.Name, CA: s.Route.ClientAuth.CA}, s.Funnel.Fail)
+}
+
+func buildAuth(s *Scope) (func(http.Handler) http.Handler, error) {
+	a := s.Route.Auth
+	if a == nil {
+		return nil, nil
+	}
+	o := auth.Options{UserHeader: a.UserHeader, MethodHeader: a.MethodHeader, ClaimHeaders: a.ClaimHeaders, ClaimsPrefix: a.ClaimsPrefix}
+	for _, name := range a.Use {
+		m := s.Authenticators[name]
+		if m == nil {
+			return nil, fmt.Errorf("auth: no authenticator %q", name)
+		}
+		o.Methods = append(o.Methods, m)
+	}
+	return auth.New(o, s.Funnel.Fail), nil
+}
+
+// Authenticators builds the config's named authenticators, reading the
+// files they name, once per runtime: the routes using one share it (its
+// verified-credential cache, its bound on concurrent hash checks).
+func Authenticators(c *config.Config) (map[string]auth.Method, error) {
+	ms := make(map[string]auth.Method, len(c.Authenticators))
+	for name, a := range c.Authenticators {
+		m, err := authMethod(a)
+		if err != nil {
+			return nil, fmt.Errorf("authenticator %q: %w", name, err)
+		}
+		ms[name] = m
+	}
+	return ms, nil
+}
+
+// authMethod builds one authenticator.
+func authMethod(c *config.Authenticator) (auth.Method, error) {
+	switch {
+	case c == nil:
+		return nil, fmt.Errorf("no such authenticator")
+	case c.Basic != nil:
+		users := maps.Clone(c.Basic.Users)
+		if users == nil {
+			users = map[string]string{}
+		}
+		if c.Basic.Htpasswd != "" {
+			more, err := config.ReadHtpasswd(c.Basic.Htpasswd)
+			if err != nil {
+				return nil, err
+			}
+			maps.Copy(users, more)
+		}
+		return auth.NewBasic(auth.BasicOptions{Realm: c.Basic.Realm, Users: users})
+	default:
+		k := c.APIKey
+		o := auth.APIKeyOptions{Header: k.Header, Query: k.Query, Cookie: k.Cookie, Forward: k.Forward}
+		if o.Header == "" && o.Query == "" && o.Cookie == "" {
+			o.Header = "X-API-Key"
+		}
+		keys := slices.Clone(k.Keys)
+		if k.KeysFile != "" {
+			more, err := config.ReadAPIKeys(k.KeysFile)
+			if err != nil {
+				return nil, err
+			}
+			keys = append(keys, more...)
+		}
+		for _, e := range keys {
+			o.Keys = append(o.Keys, auth.Key{SHA256: e.SHA256, Identity: e.Identity, Routes: e.Routes})
+		}
+		return auth.NewAPIKey(o)
+	}
 }
 
 func buildRateLimit(s *Scope) (func(http.Handler) http.Handler, error) {

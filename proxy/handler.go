@@ -181,6 +181,7 @@ func (h *Handler) outbound(r *http.Request, info *reqinfo.Info, upgrade string, 
 	// Middleware's edits (request_headers, identities) come last, so a
 	// route may override what forwarding wrote.
 	info.EditOutbound(out.Header, r)
+	info.EditOutboundURL(u)
 	return out
 }
 

@@ -10,6 +10,7 @@ import (
 	"context"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"time"
 )
 
@@ -38,6 +39,12 @@ type Info struct {
 	Attempts int
 	// Upgraded is set when the connection switched protocols (101).
 	Upgraded bool
+	// Identity is who the route's authentication admitted the request
+	// as; nil when the route has none.
+	Identity *Identity
+	// SecretParams name query parameters that carry credentials (an API
+	// key): the access log shows their values as REDACTED.
+	SecretParams []string
 	// Err is the cause of a failed request, set by the error funnel.
 	Err error
 	// Status is the HTTP status the funnel answered a failed request
@@ -55,6 +62,19 @@ type Info struct {
 	outbound [2]OutboundEditor
 	extra    []OutboundEditor
 	nOut     int
+}
+
+// Identity is who a request was authenticated as.
+type Identity struct {
+	// Method is the kind that admitted it: "basic", "api_key", "jwt" or
+	// "forward".
+	Method string
+	// User names the client: the user name, the API key's identity, the
+	// token's subject.
+	User string
+	// Claims are further facts the method vouches for (a token's claims,
+	// flattened to strings); nil when none.
+	Claims map[string]string
 }
 
 // OutboundEditor edits the header of the request sent upstream. h is the
@@ -85,6 +105,30 @@ func (i *Info) EditOutbound(h http.Header, r *http.Request) {
 			i.extra[k-len(i.outbound)].EditOutbound(h, r)
 		}
 	}
+}
+
+// URLEditor is an OutboundEditor that also edits the URL of the request
+// sent upstream (its query: an API key to remove, say).
+type URLEditor interface {
+	EditOutboundURL(u *url.URL)
+}
+
+// EditOutboundURL applies, in order, the edits added with AddOutbound
+// that are URLEditors to the outbound URL u.
+func (i *Info) EditOutboundURL(u *url.URL) {
+	for k := 0; k < i.nOut; k++ {
+		e := i.extraOr(k)
+		if ue, ok := e.(URLEditor); ok {
+			ue.EditOutboundURL(u)
+		}
+	}
+}
+
+func (i *Info) extraOr(k int) OutboundEditor {
+	if k < len(i.outbound) {
+		return i.outbound[k]
+	}
+	return i.extra[k-len(i.outbound)]
 }
 
 type infoKey struct{}
