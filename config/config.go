@@ -441,6 +441,14 @@ type Route struct {
 	ResponseHeaders HeaderOps `yaml:"response_headers"`
 	// MaxBodyBytes overrides limits.max_body_bytes for this route.
 	MaxBodyBytes *Size `yaml:"max_body_bytes"`
+	// IPFilter allows or refuses requests by client address. Nil means
+	// any address.
+	IPFilter *IPFilter `yaml:"ip_filter"`
+	// CORS answers cross-origin checks. Nil means no CORS headers.
+	CORS *CORS `yaml:"cors"`
+	// RequestLimits bound the request's header, URI and methods. Nil
+	// means none of the route's own.
+	RequestLimits *RequestLimits `yaml:"request_limits"`
 	// Auth requires credentials: requests no listed authenticator admits
 	// get 401 (or 403) and never reach the action. Nil means none.
 	Auth *RouteAuth `yaml:"auth"`

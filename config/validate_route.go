@@ -100,6 +100,7 @@ func (v *checker) route(p string, r *Route) {
 		v.compress(p+".compress", r.Compress)
 	}
 	v.routeRateLimits(p+".rate_limit", r.RateLimit)
+	v.routeEdge(p, r)
 	if r.Auth != nil {
 		v.routeAuth(p+".auth", r.Auth)
 	}

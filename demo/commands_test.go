@@ -42,6 +42,8 @@ var checks = map[string]demoCheck{
 	"curl -X PURGE /api/catalog":                    checkPurge,
 	"curl -i /api/quota":                            checkQuota,
 	"curl -i /api/private":                          checkNoKey,
+	"curl -i -X OPTIONS -H 'Origin: https://app.example.com' -H 'Access-Control-Request-Method: POST' /api/echo": checkPreflight,
+	"curl -i -X DELETE /api/hello":                  checkMethodNotAllowed,
 	"curl -i -H 'X-API-Key: demo-key' /api/private": checkKey,
 	"curl -i /assets/style.css":                     checkStatic,
 	"curl -i -H 'Range: bytes=0-9' /assets/app.js":  checkRange,
@@ -468,5 +470,26 @@ func checkKey(t *testing.T, base string, c command) {
 	body := readAll(t, res.Body)
 	if res.StatusCode != http.StatusOK || !strings.Contains(body, `"x_auth_user": "demo-client"`) || !strings.Contains(body, `"x_api_key": ""`) {
 		t.Errorf("%d %s; want 200 with x_auth_user demo-client and no key", res.StatusCode, body)
+	}
+}
+
+// checkPreflight: Gatehouse answers the preflight itself, allowing the
+// origin and the method.
+func checkPreflight(t *testing.T, base string, c command) {
+	res := send(t, c)
+	readAll(t, res.Body)
+	if res.StatusCode != http.StatusNoContent || res.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" ||
+		!strings.Contains(res.Header.Get("Access-Control-Allow-Methods"), "POST") || res.Header.Get("Access-Control-Max-Age") != "600" {
+		t.Errorf("%d %v; want 204 allowing https://app.example.com and POST for 600 s", res.StatusCode, res.Header)
+	}
+}
+
+// checkMethodNotAllowed: a method outside request_limits.methods is a
+// 405 naming the allowed ones.
+func checkMethodNotAllowed(t *testing.T, base string, c command) {
+	res := send(t, c)
+	readAll(t, res.Body)
+	if res.StatusCode != http.StatusMethodNotAllowed || res.Header.Get("Allow") != "GET, HEAD, POST, PURGE" {
+		t.Errorf("%d, Allow %q; want 405 with GET, HEAD, POST, PURGE", res.StatusCode, res.Header.Get("Allow"))
 	}
 }

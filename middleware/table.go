@@ -25,12 +25,15 @@ import (
 	"github.com/gatehouse-proxy/gatehouse/middleware/cache/store"
 	"github.com/gatehouse-proxy/gatehouse/middleware/clientauth"
 	"github.com/gatehouse-proxy/gatehouse/middleware/compress"
+	"github.com/gatehouse-proxy/gatehouse/middleware/cors"
 	"github.com/gatehouse-proxy/gatehouse/middleware/deadline"
 	"github.com/gatehouse-proxy/gatehouse/middleware/facts"
 	"github.com/gatehouse-proxy/gatehouse/middleware/headers"
+	"github.com/gatehouse-proxy/gatehouse/middleware/ipfilter"
 	"github.com/gatehouse-proxy/gatehouse/middleware/ratelimit"
 	"github.com/gatehouse-proxy/gatehouse/middleware/ratelimit/gcra"
 	rlstore "github.com/gatehouse-proxy/gatehouse/middleware/ratelimit/store"
+	"github.com/gatehouse-proxy/gatehouse/middleware/reqlimit"
 )
 
 // Stage is where a middleware runs, and so how often its chain is built.
@@ -119,8 +122,9 @@ func Table() []Row {
 		{"access_log", Request, buildAccessLog},
 		{"metrics", Request, nil},
 
-		{"ip_filter", Route, nil},
-		{"cors", Route, nil},
+		{"ip_filter", Route, buildIPFilter},
+		{"cors", Route, buildCORS},
+		{"request_limits", Route, buildRequestLimits},
 		{"client_auth", Route, buildClientAuth},
 		{"auth", Route, buildAuth},
 		{"rate_limit", Route, buildRateLimit},
@@ -185,6 +189,29 @@ func buildClientAuth(s *Scope) (func(http.Handler) http.Handler, error) {
 		return nil, nil
 	}
 	return clientauth.New(clientauth.Options{Route: s.Route.Name, CA: s.Route.ClientAuth.CA}, s.Funnel.Fail)
+}
+
+func buildIPFilter(s *Scope) (func(http.Handler) http.Handler, error) {
+	f := s.Route.IPFilter
+	if f == nil {
+		return nil, nil
+	}
+	return ipfilter.New(ipfilter.Options{Allow: f.Allow, Deny: f.Deny}, s.Funnel.Fail)
+}
+
+func buildCORS(s *Scope) (func(http.Handler) http.Handler, error) {
+	if s.Route.CORS == nil {
+		return nil, nil
+	}
+	return cors.New(config.CORSOptions(s.Route.CORS))
+}
+
+func buildRequestLimits(s *Scope) (func(http.Handler) http.Handler, error) {
+	l := s.Route.RequestLimits
+	if l == nil {
+		return nil, nil
+	}
+	return reqlimit.New(reqlimit.Options{MaxHeaderBytes: int(l.MaxHeaderBytes), MaxURIBytes: int(l.MaxURIBytes), Methods: l.Methods}, s.Funnel.Fail), nil
 }
 
 func buildAuth(s *Scope) (func(http.Handler) http.Handler, error) {

@@ -42,6 +42,9 @@ Try:
   curl -i -H 'Accept-Encoding: br' %[1]s/api/catalog   compressed with brotli, and cached once per encoding
   curl -X PURGE %[1]s/api/catalog                      purge it from the cache (allowed from this machine only)
   curl -i %[1]s/api/quota                              3 a minute per client: the 4th try is a 429 (Retry-After, RateLimit)
+  curl -i -X OPTIONS -H 'Origin: https://app.example.com' \
+       -H 'Access-Control-Request-Method: POST' %[1]s/api/echo  a CORS preflight, answered by Gatehouse (204)
+  curl -i -X DELETE %[1]s/api/hello                     a method the API does not serve: 405 with Allow
   curl -i %[1]s/api/private                            needs an API key: 401
   curl -i -H 'X-API-Key: demo-key' %[1]s/api/private   with the key: 200, and the API is told who called (X-Auth-User)
   curl -i %[1]s/assets/style.css                        a static file with ETag and Last-Modified

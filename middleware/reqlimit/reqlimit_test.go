@@ -1,16 +1,19 @@
 package reqlimit
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-proxy/gatehouse/funnel"
-	"github.com/gatehouse-proxy/gatehouse/internal/testkit"
 )
 
 func TestNothingSetBuildsNothing(t *testing.T) {
@@ -200,9 +203,23 @@ func TestLoopbackHTTP1(t *testing.T) {
 			reached.Store(0)
 			srv := httptest.NewServer(New(tc.o, fn.Fail)(inner))
 			defer srv.Close()
-			c := testkit.Dial(t, srv.Listener.Addr().String())
-			c.SendBytes("GET " + target + " HTTP/1.1\r\n" + head + "\r\n")
-			res, _ := c.ReadResponse("GET")
+			// A raw connection: the request goes as written, byte for
+			// byte (testkit would import this package back through the
+			// middleware table).
+			c, err := net.DialTimeout("tcp", srv.Listener.Addr().String(), 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			if _, err := io.WriteString(c, "GET "+target+" HTTP/1.1\r\n"+head+"\r\n"); err != nil {
+				t.Fatal(err)
+			}
+			res, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
 			if n := reached.Load(); res.StatusCode != tc.status || (n == 1) != (tc.status == 200) {
 				t.Errorf("%d, reached %d times; want %d", res.StatusCode, n, tc.status)
 			}
