@@ -6,11 +6,9 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -86,29 +84,29 @@ func TestCacheSharedAcrossInstances(t *testing.T) {
 type sharedCache struct {
 	rds    *testkit.Redis
 	origin *testkit.Backend
-	a, b   *cacheNode
+	a, b   *instance
 	large  []byte // the body of /large
 	// resumed counts each instance's redisResumedLine before the outage.
-	resumed map[*cacheNode]int
+	resumed map[*instance]int
 }
 
 // startSharedCache starts Redis, the backend and both instances, and
 // returns once both listen for invalidations.
 func startSharedCache(t *testing.T) *sharedCache {
 	t.Helper()
-	s := &sharedCache{rds: testkit.StartRedis(t), large: make([]byte, largeBodyBytes), resumed: map[*cacheNode]int{}}
+	s := &sharedCache{rds: testkit.StartRedis(t), large: make([]byte, largeBodyBytes), resumed: map[*instance]int{}}
 	rand.NewChaCha8([32]byte{7}).Read(s.large)
 	s.origin = testkit.NewBackend(t, "origin", sharedOrigin(s.large))
 	bin, dir := testkit.TestBinary(t), t.TempDir()
 	config := strings.NewReplacer("%REDIS%", s.rds.Addr(), "%B%", s.origin.URL).Replace(sharedCacheConfig)
-	s.a, s.b = launchCacheNode(t, bin, dir, "a", config), launchCacheNode(t, bin, dir, "b", config)
+	s.a, s.b = launchInstance(t, bin, dir, "a", config), launchInstance(t, bin, dir, "b", config)
 	s.a.ready(t)
 	s.b.ready(t)
 	waitSubscribers(t, s.rds, 2)
 	return s
 }
 
-func (s *sharedCache) nodes() []*cacheNode { return []*cacheNode{s.a, s.b} }
+func (s *sharedCache) nodes() []*instance { return []*instance{s.a, s.b} }
 
 // wantOriginHits fails t unless the backend saw n requests for path.
 func (s *sharedCache) wantOriginHits(t *testing.T, path string, n int) {
@@ -279,42 +277,6 @@ func originHits(b *testkit.Backend, path string) int {
 	return n
 }
 
-// cacheNode is one gatehouse process of the test, with a client of its
-// own.
-type cacheNode struct {
-	name string
-	url  string
-	proc *testkit.Process
-	c    *http.Client
-}
-
-// launchCacheNode starts a process with config (its listener on a free
-// port) without waiting for it.
-func launchCacheNode(t *testing.T, bin, dir, name, config string) *cacheNode {
-	t.Helper()
-	path := filepath.Join(dir, name+".yaml")
-	writeConfig(t, path, config)
-	n := &cacheNode{name: name, proc: testkit.StartProcess(t, bin, dir, "run", "-config", path), c: testkit.NewClient()}
-	t.Cleanup(n.c.CloseIdleConnections)
-	return n
-}
-
-// ready waits until n listens.
-func (n *cacheNode) ready(t *testing.T) {
-	t.Helper()
-	n.url = "http://" + n.proc.WaitLog(60*time.Second, "listening").Str("address")
-}
-
-// stop ends n with SIGTERM and requires a clean exit.
-func (n *cacheNode) stop(t *testing.T) {
-	t.Helper()
-	n.c.CloseIdleConnections()
-	n.proc.Signal(syscall.SIGTERM)
-	if code := n.proc.Wait(10 * time.Second); code != 0 {
-		t.Errorf("instance %s exited with %d after SIGTERM, want 0", n.name, code)
-	}
-}
-
 // cacheAnswer is what a GET through one instance got.
 type cacheAnswer struct {
 	cacheStatus string
@@ -343,7 +305,7 @@ func (a cacheAnswer) key() string {
 
 // get sends GET path for sharedHost through n and requires a 200 without
 // the origin's purge tags.
-func (n *cacheNode) get(t *testing.T, path string) cacheAnswer {
+func (n *instance) get(t *testing.T, path string) cacheAnswer {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, n.url+path, nil)
 	if err != nil {
@@ -375,7 +337,7 @@ const slowRequest = time.Second
 
 // getQuick is get, failing the test if the answer took slowRequest or
 // longer.
-func (n *cacheNode) getQuick(t *testing.T, path string) cacheAnswer {
+func (n *instance) getQuick(t *testing.T, path string) cacheAnswer {
 	t.Helper()
 	a := n.get(t, path)
 	if a.took >= slowRequest {
@@ -386,7 +348,7 @@ func (n *cacheNode) getQuick(t *testing.T, path string) cacheAnswer {
 
 // purge sends PURGE path from 127.0.0.1 (allowed) with header pairs and
 // returns the answer's count and scope.
-func (n *cacheNode) purge(t *testing.T, path string, header ...string) (int, string) {
+func (n *instance) purge(t *testing.T, path string, header ...string) (int, string) {
 	t.Helper()
 	req, err := http.NewRequest("PURGE", n.url+path, nil)
 	if err != nil {
@@ -419,7 +381,7 @@ func (n *cacheNode) purge(t *testing.T, path string, header ...string) (int, str
 // memory; it then checks, with the entry hidden from Redis, that b
 // answers it from memory alone, so that a later miss on b can only come
 // from an invalidation reaching b.
-func warm(t *testing.T, rds *testkit.Redis, a, b *cacheNode, paths ...string) {
+func warm(t *testing.T, rds *testkit.Redis, a, b *instance, paths ...string) {
 	t.Helper()
 	for _, p := range paths {
 		first := a.get(t, p)
@@ -458,7 +420,7 @@ func waitInRedis(t *testing.T, rds *testkit.Redis, stored cacheAnswer) string {
 // waitMiss polls path through n until it is no longer a hit (the
 // invalidation published by the other instance arrives asynchronously),
 // and requires that answer to be a miss that was stored again.
-func waitMiss(t *testing.T, n *cacheNode, path string) {
+func waitMiss(t *testing.T, n *instance, path string) {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Second)
 	for {
@@ -477,7 +439,7 @@ func waitMiss(t *testing.T, n *cacheNode, path string) {
 }
 
 // waitLogCount waits until n has logged msg want times.
-func waitLogCount(t *testing.T, n *cacheNode, timeout time.Duration, msg string, want int) {
+func waitLogCount(t *testing.T, n *instance, timeout time.Duration, msg string, want int) {
 	t.Helper()
 	testkit.Eventually(t, timeout, func() bool { return len(n.proc.Logs.Match(msg)) >= want },
 		"instance %s did not log %q (%d times)", n.name, msg, want)

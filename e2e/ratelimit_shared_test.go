@@ -4,11 +4,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -93,7 +91,7 @@ func TestRateLimitSharedDeny(t *testing.T) {
 type sharedLimit struct {
 	rds     *testkit.Redis
 	backend *testkit.Backend
-	a, b    *limitNode
+	a, b    *instance
 }
 
 type limitStep struct {
@@ -109,13 +107,13 @@ func startSharedLimit(t *testing.T, onError string) *sharedLimit {
 	bin, dir := testkit.TestBinary(t), t.TempDir()
 	config := strings.NewReplacer("%REDIS%", s.rds.Addr(), "%ON_ERROR%", onError, "%B%", s.backend.URL).
 		Replace(rateLimitSharedConfig)
-	s.a, s.b = launchLimitNode(t, bin, dir, "a", config), launchLimitNode(t, bin, dir, "b", config)
+	s.a, s.b = launchInstance(t, bin, dir, "a", config), launchInstance(t, bin, dir, "b", config)
 	s.a.ready(t)
 	s.b.ready(t)
 	return s
 }
 
-func (s *sharedLimit) nodes() []*limitNode { return []*limitNode{s.a, s.b} }
+func (s *sharedLimit) nodes() []*instance { return []*instance{s.a, s.b} }
 
 // steps runs each step as a subtest until one fails, then stops both
 // instances, requiring clean exits.
@@ -314,8 +312,8 @@ func wantGCRA(t *testing.T, who string, c *tally, elapsed time.Duration) {
 // back on the instance's keep-alive client for hammerFor, and returns
 // each instance's tally and the time from the first request sent to the
 // last answer read.
-func hammer(nodes []*limitNode, path string) (map[*limitNode]*tally, time.Duration) {
-	out := make(map[*limitNode]*tally, len(nodes))
+func hammer(nodes []*instance, path string) (map[*instance]*tally, time.Duration) {
+	out := make(map[*instance]*tally, len(nodes))
 	for _, n := range nodes {
 		out[n] = &tally{}
 	}
@@ -414,43 +412,8 @@ func (a answer) problem() string {
 	return ""
 }
 
-// limitNode is one gatehouse process of the test, with a keep-alive
-// client of its own.
-type limitNode struct {
-	name string
-	url  string
-	proc *testkit.Process
-	c    *http.Client
-}
-
-// launchLimitNode starts a process with config without waiting for it.
-func launchLimitNode(t *testing.T, bin, dir, name, config string) *limitNode {
-	t.Helper()
-	path := filepath.Join(dir, name+".yaml")
-	writeConfig(t, path, config)
-	n := &limitNode{name: name, proc: testkit.StartProcess(t, bin, dir, "run", "-config", path), c: testkit.NewClient()}
-	t.Cleanup(n.c.CloseIdleConnections)
-	return n
-}
-
-// ready waits until n listens.
-func (n *limitNode) ready(t *testing.T) {
-	t.Helper()
-	n.url = "http://" + n.proc.WaitLog(60*time.Second, "listening").Str("address")
-}
-
-// stop ends n with SIGTERM and requires a clean exit.
-func (n *limitNode) stop(t *testing.T) {
-	t.Helper()
-	n.c.CloseIdleConnections()
-	n.proc.Signal(syscall.SIGTERM)
-	if code := n.proc.Wait(10 * time.Second); code != 0 {
-		t.Errorf("instance %s exited with %d after SIGTERM, want 0", n.name, code)
-	}
-}
-
 // send sends GET path through n; safe for concurrent use.
-func (n *limitNode) send(path string) answer {
+func (n *instance) send(path string) answer {
 	start := time.Now()
 	res, err := n.c.Get(n.url + path)
 	if err != nil {
@@ -463,7 +426,7 @@ func (n *limitNode) send(path string) answer {
 
 // wantLoggedOnce waits until n has logged msg, and requires it logged
 // exactly once, at level.
-func (n *limitNode) wantLoggedOnce(t *testing.T, msg, level string) {
+func (n *instance) wantLoggedOnce(t *testing.T, msg, level string) {
 	t.Helper()
 	testkit.Eventually(t, 5*time.Second, func() bool { return len(n.proc.Logs.Match(msg)) > 0 },
 		"instance %s did not log %q", n.name, msg)
