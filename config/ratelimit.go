@@ -61,9 +61,10 @@ type RouteRateLimit struct {
 	// its second, and so on.
 	Name string `yaml:"name"`
 	// Key is what requests are counted by: client_ip, header:NAME,
-	// cookie:NAME, query:NAME or route (all of the route's requests
-	// together), or several joined with "+" ("client_ip+header:X-Tenant").
-	// Default client_ip.
+	// cookie:NAME, query:NAME, route (all of the route's requests
+	// together), identity (who the route's auth admitted) or claim:NAME
+	// (one of its claims), or several joined with "+"
+	// ("client_ip+header:X-Tenant"). Default client_ip.
 	Key string `yaml:"key"`
 	// Rate is the sustained rate, "COUNT/PERIOD": 10/s, 600/m, 1000/h,
 	// 5000/d or 100/10s. Required.
@@ -81,7 +82,7 @@ type RouteRateLimit struct {
 	IPv4Prefix int `yaml:"ipv4_prefix"`
 	IPv6Prefix int `yaml:"ipv6_prefix"`
 	// Missing is what happens to a request without the key's header,
-	// cookie or query parameter: "share" (default) counts all of them in
+	// cookie, query parameter, identity or claim: "share" (default) counts all of them in
 	// one bucket of their own; "refuse" answers 400.
 	Missing string `yaml:"missing"`
 	// Headers sends the RateLimit-Policy and RateLimit headers on every
@@ -99,7 +100,7 @@ const (
 // RateLimitKeyKinds are the parts a rate limit key is made of; those
 // ending in ":" take a name.
 func RateLimitKeyKinds() []string {
-	return []string{"client_ip", "route", "header:", "cookie:", "query:"}
+	return []string{"client_ip", "route", "identity", "header:", "cookie:", "query:", "claim:"}
 }
 
 // ParseRate parses a rate_limit rate, "COUNT/PERIOD", where PERIOD is s,

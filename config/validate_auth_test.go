@@ -51,7 +51,7 @@ func TestValidateAuthenticators(t *testing.T) {
 func sha(k string) string {
 	switch k {
 	case "k":
-		return "2c70e12b7a0646f92279f427c7b38e7334d8e5389cff167a1dc30e73f826b683"
+		return "8254c329a92850f6d539dd376f4816ee2764517da5e0235514af433164480d7a"
 	}
 	return ""
 }

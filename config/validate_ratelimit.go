@@ -110,14 +110,14 @@ func (v *checker) rateLimitKey(p, key string) {
 	for _, part := range strings.Split(key, "+") {
 		kind, name, named := strings.Cut(part, ":")
 		switch {
-		case !named && (kind == "client_ip" || kind == "route"):
-		case named && (kind == "header" || kind == "cookie" || kind == "query"):
+		case !named && (kind == "client_ip" || kind == "route" || kind == "identity"):
+		case named && (kind == "header" || kind == "cookie" || kind == "query" || kind == "claim"):
 			if !isToken(name) {
 				v.add(p, "%q: %s needs a name, e.g. %s:X-API-Key", part, kind, kind)
 				continue
 			}
 		default:
-			v.add(p, "unknown key part %q; use client_ip, route, header:NAME, cookie:NAME or query:NAME, joined with + to combine them", part)
+			v.add(p, "unknown key part %q; use client_ip, route, header:NAME, cookie:NAME, query:NAME, identity or claim:NAME, joined with + to combine them", part)
 			continue
 		}
 		norm := kind + ":" + name

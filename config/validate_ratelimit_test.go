@@ -50,7 +50,7 @@ func TestValidateRouteRateLimits(t *testing.T) {
 			`gh.yaml:16:29: routes[0].rate_limit[8].burst: must not be negative (0 means the rate's count)`,
 		}},
 		{"keys", RL + "      - {rate: 1/s, key: ip}\n      - {rate: 1/s, key: 'header:'}\n      - {rate: 1/s, key: client_ip+route+client_ip}\n      - {rate: 1/s, key: header:X-A+header:x-a+cookie:s+query:k}\n", []string{
-			`gh.yaml:8:26: routes[0].rate_limit[0].key: unknown key part "ip"; use client_ip, route, header:NAME, cookie:NAME or query:NAME, joined with + to combine them`,
+			`gh.yaml:8:26: routes[0].rate_limit[0].key: unknown key part "ip"; use client_ip, route, header:NAME, cookie:NAME, query:NAME, identity or claim:NAME, joined with + to combine them`,
 			`gh.yaml:9:26: routes[0].rate_limit[1].key: "header:": header needs a name, e.g. header:X-API-Key`,
 			`gh.yaml:10:26: routes[0].rate_limit[2].key: "client_ip" is listed twice`,
 			`gh.yaml:11:26: routes[0].rate_limit[3].key: "header:x-a" is listed twice`,

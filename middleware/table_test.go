@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse-proxy/gatehouse/config"
 	"github.com/gatehouse-proxy/gatehouse/middleware/compress"
+	"github.com/gatehouse-proxy/gatehouse/middleware/ratelimit"
 )
 
 // The table's invariants: each name once, stages in order (a stage's
@@ -70,5 +71,19 @@ func TestCompressLevelsAgree(t *testing.T) {
 	}
 	if got, want := config.CompressEncodings(), compress.DefaultEncodings(); !slices.Equal(got, want) {
 		t.Errorf("config's default encodings %v, compress's %v", got, want)
+	}
+}
+
+// TestRateLimitKeysAgree holds the key parts config accepts equal to
+// those the rate limiter compiles.
+func TestRateLimitKeysAgree(t *testing.T) {
+	for _, kind := range config.RateLimitKeyKinds() {
+		k := kind
+		if strings.HasSuffix(k, ":") {
+			k += "X-Name"
+		}
+		if _, err := ratelimit.ParseKey(k, 32, 64); err != nil {
+			t.Errorf("config accepts %q, the rate limiter does not: %v", k, err)
+		}
 	}
 }

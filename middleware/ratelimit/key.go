@@ -24,6 +24,8 @@ const (
 	header
 	cookie
 	query
+	identity
+	claim
 )
 
 type part struct {
@@ -33,8 +35,9 @@ type part struct {
 }
 
 // ParseKey compiles a key as config writes it: parts joined by "+", each
-// client_ip, route, header:NAME, cookie:NAME or query:NAME. v4 and v6 are
-// the prefix lengths client_ip groups addresses by.
+// client_ip, route, header:NAME, cookie:NAME, query:NAME, identity (who
+// the route's auth admitted) or claim:NAME (a claim of that identity).
+// v4 and v6 are the prefix lengths client_ip groups addresses by.
 func ParseKey(s string, v4, v6 int) (Key, error) {
 	var k Key
 	for _, p := range strings.Split(s, "+") {
@@ -44,6 +47,10 @@ func ParseKey(s string, v4, v6 int) (Key, error) {
 			k.parts = append(k.parts, part{kind: clientIP, v4: v4, v6: v6})
 		case p == "route":
 			k.parts = append(k.parts, part{kind: route})
+		case p == "identity":
+			k.parts = append(k.parts, part{kind: identity})
+		case named && name != "" && kind == "claim":
+			k.parts = append(k.parts, part{kind: claim, name: name})
 		case named && name != "" && kind == "header":
 			k.parts = append(k.parts, part{kind: header, name: http.CanonicalHeaderKey(name)})
 		case named && name != "" && kind == "cookie":
@@ -57,9 +64,9 @@ func ParseKey(s string, v4, v6 int) (Key, error) {
 	return k, nil
 }
 
-// value is r's bucket name under k; ok is false when a header, cookie or
-// query parameter the key needs is absent or empty (the bucket is then
-// the one all such requests share).
+// value is r's bucket name under k; ok is false when a header, cookie,
+// query parameter, identity or claim the key needs is absent or empty
+// (the bucket is then the one all such requests share).
 func (k Key) value(r *http.Request, info *reqinfo.Info) (v string, ok bool) {
 	if len(k.parts) == 1 {
 		return k.parts[0].value(r, info)
@@ -105,6 +112,16 @@ func (p *part) value(r *http.Request, info *reqinfo.Info) (string, bool) {
 			return "", false
 		}
 		return c.Value, true
+	case identity:
+		if id := info.Identity; id != nil && id.User != "" {
+			return id.User, true
+		}
+		return "", false
+	case claim:
+		if id := info.Identity; id != nil && id.Claims[p.name] != "" {
+			return id.Claims[p.name], true
+		}
+		return "", false
 	default:
 		v := r.URL.Query().Get(p.name)
 		return v, v != ""

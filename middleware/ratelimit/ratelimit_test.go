@@ -215,3 +215,33 @@ routes:
 		t.Errorf("the backend answered %d, want 2", n)
 	}
 }
+
+// An identity key counts each authenticated caller on its own.
+func TestIdentityKey(t *testing.T) {
+	c := &counter{}
+	be := testkit.NewBackend(t, "api", c)
+	g := testkit.Start(t, `
+authenticators:
+  keys:
+    api_key:
+      keys:
+        - {sha256: 8254c329a92850f6d539dd376f4816ee2764517da5e0235514af433164480d7a, identity: alice}
+        - {sha256: 4c94485e0c21ae6c41ce1dfe7b6bfaceea5ab68e40a2476f50208e526f506080, identity: bob}
+routes:
+  - upstream: ${API}
+    auth: {use: [keys]}
+    rate_limit: [{rate: 1/h, key: identity}]
+`, testkit.Vars{"API": be.URL})
+	for i, tc := range []struct {
+		key  string
+		want int
+	}{{"k", 200}, {"k", 429}, {"v", 200}, {"", 401}} {
+		var h []string
+		if tc.key != "" {
+			h = []string{"X-API-Key", tc.key}
+		}
+		if res, _ := g.Get("/", h...); res.StatusCode != tc.want {
+			t.Errorf("request %d (key %q): %d, want %d", i, tc.key, res.StatusCode, tc.want)
+		}
+	}
+}
