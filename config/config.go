@@ -97,6 +97,10 @@ type Listener struct {
 	// MaxHeaderBytes limits the request line plus headers. Default 64KiB;
 	// larger requests get 431.
 	MaxHeaderBytes Size `yaml:"max_header_bytes"`
+	// IPFilter allows or refuses every request of this listener by client
+	// address (behind trusted_proxies), before routing: 403. Nil means
+	// any address; routes may filter further.
+	IPFilter *IPFilter `yaml:"ip_filter"`
 
 	// TLS makes this an HTTPS listener serving the certificates of the
 	// top-level tls section; "tls: {}" uses the secure defaults. Nil means

@@ -2,10 +2,13 @@ package config
 
 import (
 	"fmt"
+
 	"maps"
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/gatehouse-proxy/gatehouse/middleware/ipfilter"
 )
 
 // Validate checks c and returns every problem found, ordered by position
@@ -138,6 +141,11 @@ func (v *checker) listeners() {
 		v.nonNegative(p+".idle_timeout", l.IdleTimeout)
 		if l.MaxHeaderBytes <= 0 {
 			v.add(p+".max_header_bytes", "must be greater than 0, e.g. 64KiB")
+		}
+		if f := l.IPFilter; f != nil {
+			if _, err := ipfilter.Parse(f.Allow, f.Deny); err != nil {
+				v.add(p+".ip_filter", "%v", err)
+			}
 		}
 	}
 }

@@ -79,3 +79,26 @@ routes:
 		})
 	}
 }
+
+// A listener's ip_filter refuses before routing, whatever the route.
+func TestListenerIPFilter(t *testing.T) {
+	be := testkit.NewBackend(t, "api", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
+	g := testkit.Start(t, `
+listeners:
+  - {name: inside, address: "${LISTEN}", ip_filter: {allow: [192.0.2.0/24, 127.0.0.1]}}
+trusted_proxies: [127.0.0.1]
+routes:
+  - upstream: ${API}
+`, testkit.Vars{"API": be.URL})
+	for ip, want := range map[string]int{"192.0.2.9": 200, "198.51.100.9": 403} {
+		if res, _ := g.Get("/", "X-Forwarded-For", ip); res.StatusCode != want {
+			t.Errorf("client %s: %d, want %d", ip, res.StatusCode, want)
+		}
+	}
+	if res, _ := g.Get("/no/such/route/either"); res.StatusCode != 200 {
+		t.Errorf("the proxy itself (127.0.0.1, no forwarding header): %d, want 200", res.StatusCode)
+	}
+	if got := g.Logs.String(); !strings.Contains(got, "listener inside ip_filter: client 198.51.100.9 is not allowed") {
+		t.Errorf("no log line names the refusal:\n%s", got)
+	}
+}

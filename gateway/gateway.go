@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse-proxy/gatehouse/middleware"
 	"github.com/gatehouse-proxy/gatehouse/middleware/auth"
 	"github.com/gatehouse-proxy/gatehouse/middleware/cache/store"
+	"github.com/gatehouse-proxy/gatehouse/middleware/ipfilter"
 	"github.com/gatehouse-proxy/gatehouse/proxy"
 	"github.com/gatehouse-proxy/gatehouse/reqinfo"
 	"github.com/gatehouse-proxy/gatehouse/router"
@@ -56,6 +57,8 @@ type Runtime struct {
 	freshLimiters []*limiterEntry
 	// authenticators are built once per runtime, shared by its routes.
 	authenticators map[string]auth.Method
+	// ipFilters are the listeners' ip_filter, by listener name.
+	ipFilters map[string]*ipfilter.Filter
 	// components hold resources or run background work; they start
 	// with the runtime and close when it retires (lifecycle.go).
 	components []Component
@@ -118,6 +121,20 @@ func Compile(cfg *config.Config, env *Env) (*Runtime, error) {
 	if err := rt.compileRateLimits(); err != nil {
 		rt.close()
 		return nil, err
+	}
+	for _, l := range cfg.Listeners {
+		if l.IPFilter == nil {
+			continue
+		}
+		f, err := ipfilter.Parse(l.IPFilter.Allow, l.IPFilter.Deny)
+		if err != nil {
+			rt.close()
+			return nil, fmt.Errorf("listener %s: ip_filter: %w", l.Name, err)
+		}
+		if rt.ipFilters == nil {
+			rt.ipFilters = map[string]*ipfilter.Filter{}
+		}
+		rt.ipFilters[l.Name] = f
 	}
 	if rt.authenticators, err = middleware.Authenticators(cfg); err != nil {
 		rt.close()
@@ -201,6 +218,14 @@ func (rt *Runtime) dispatch(w http.ResponseWriter, r *http.Request) {
 		// request, and it must not be routed to a target as a tunnel.
 		rt.funnel.Fail(w, r, fmt.Errorf("method CONNECT: %w", funnel.ErrBadRequest))
 		return
+	}
+	if len(rt.ipFilters) > 0 {
+		if l := listenerFrom(r.Context()); l != nil {
+			if f := rt.ipFilters[l.Name]; f != nil && !f.Allowed(info.ClientIP) {
+				rt.funnel.Fail(w, r, fmt.Errorf("listener %s ip_filter: client %s is not allowed: %w", l.Name, info.ClientIP, funnel.ErrForbidden))
+				return
+			}
+		}
 	}
 	rte, ok := rt.router.Match(r.Host, p, r)
 	if !ok {
