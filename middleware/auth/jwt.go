@@ -1,0 +1,518 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/gatehouse-proxy/gatehouse/reqinfo"
+)
+
+// JWT checks a signed JSON Web Token (RFC 7519): a bearer token in the
+// Authorization header (RFC 6750 section 2.1), or the value of a cookie
+// or a query parameter.
+//
+// The key decides the algorithm, never the token: every key carries the
+// algorithms it may verify (its own kind only: an HMAC secret HS*, an
+// RSA key RS* and PS*, an EC key the ES* of its curve, an Ed25519 key
+// EdDSA), and a token is checked only against keys that accept its alg.
+// "none" is accepted by no key, and an HMAC secret can never be given a
+// public key to verify with, so algorithm confusion cannot happen.
+//
+// A token that does not verify, is expired (exp is required unless
+// ExpOptional), not yet valid (nbf), issued in the future (iat), or has
+// the wrong iss or aud is ErrBadCredentials (401); one that verifies but
+// lacks a RequireClaims value is ErrNotAllowed (403, RFC 6750's
+// insufficient_scope). Unless Forward is set, the token is removed from
+// what goes upstream: the backend gets the identity headers instead.
+type JWT struct {
+	o       JWTOptions
+	keys    []*verifyKey
+	jwks    *jwks
+	parser  *jwt.Parser
+	allowed []string
+}
+
+// JWTOptions configure a JWT method. At least one of Keys and JWKS.URL
+// is set; at most one of Cookie and Query.
+type JWTOptions struct {
+	// Realm is sent in the challenge. Default "Gatehouse".
+	Realm string
+	// Keys are fixed keys, checked before the key set.
+	Keys []JWTKey
+	// JWKS is a key set fetched in the background; its URL "" for none.
+	JWKS JWKSOptions
+	// Algorithms, if set, are the only ones accepted from any key, e.g.
+	// [RS256]; default every one a key allows.
+	Algorithms []string
+	// Issuers, if set, are the accepted iss values (exact match).
+	Issuers []string
+	// Audiences, if set: the token's aud must contain one of them.
+	Audiences []string
+	// RequireClaims maps a claim to the values of which it must hold
+	// one: a string claim equal to one, an array claim containing one,
+	// and for scope and scp (space-separated lists) one of the listed
+	// scopes. Every claim listed must match. A valid token that does not
+	// is ErrNotAllowed.
+	RequireClaims map[string][]string
+	// ExpOptional accepts tokens without exp (they never expire).
+	ExpOptional bool
+	// Leeway is the clock skew allowed on exp, nbf and iat: default
+	// 30 s, negative for none.
+	Leeway time.Duration
+	// UserClaim names the claim that is the identity's User; default
+	// "sub". A token without it is refused.
+	UserClaim string
+	// Cookie takes the token from this cookie instead of the
+	// Authorization header.
+	Cookie string
+	// Query takes the token from this query parameter instead; its value
+	// is never written to the access log.
+	Query string
+	// Forward sends the token upstream as it came.
+	Forward bool
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logger gets the key set's fetch failures; nil discards them.
+	Logger *slog.Logger
+}
+
+// JWTKey is one fixed key: exactly one of PEM and Secret.
+type JWTKey struct {
+	// ID, if set, is the kid of the tokens it checks (tokens without a
+	// kid are checked against every key); "" checks any kid.
+	ID string
+	// PEM is a public key: a PUBLIC KEY (RSA, EC or Ed25519), an RSA
+	// PUBLIC KEY or a CERTIFICATE block. Private keys are refused.
+	PEM []byte
+	// Secret is an HMAC key, at least as long as the hash (32 bytes for
+	// HS256, 48 for HS384, 64 for HS512; RFC 7518 section 3.2).
+	Secret []byte
+	// Algorithms the key verifies; default every one its kind (and, for
+	// a secret, its length) allows.
+	Algorithms []string
+}
+
+// maxTokenBytes bounds a token; real ones are a few hundred bytes to a
+// few KiB.
+const maxTokenBytes = 16 << 10
+
+// maxKeysTried bounds the signature checks one token costs when its kid
+// does not pick one key.
+const maxKeysTried = 8
+
+// NewJWT returns a JWT method, or an error naming a bad key or option.
+// With a JWKS URL it starts fetching at once; Close stops that.
+func NewJWT(o JWTOptions) (*JWT, error) {
+	if o.Realm == "" {
+		o.Realm = "Gatehouse"
+	}
+	if o.UserClaim == "" {
+		o.UserClaim = "sub"
+	}
+	switch {
+	case o.Leeway == 0:
+		o.Leeway = 30 * time.Second
+	case o.Leeway < 0:
+		o.Leeway = 0
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Cookie != "" && o.Query != "" {
+		return nil, errors.New("jwt: the token comes from a cookie or a query parameter, not both")
+	}
+	if len(o.Keys) == 0 && o.JWKS.URL == "" {
+		return nil, errors.New("jwt: no keys and no JWKS URL")
+	}
+	for _, alg := range o.Algorithms {
+		if !slices.Contains(allAlgorithms, alg) {
+			return nil, fmt.Errorf("jwt: algorithm %q is not one of %v", alg, allAlgorithms)
+		}
+	}
+	a := &JWT{o: o, allowed: o.Algorithms}
+	if a.allowed == nil {
+		a.allowed = allAlgorithms
+	}
+	for i, k := range o.Keys {
+		vk, err := staticKey(k)
+		if err != nil {
+			return nil, fmt.Errorf("jwt: key %d (%q): %w", i+1, k.ID, err)
+		}
+		a.keys = append(a.keys, vk)
+	}
+	opts := []jwt.ParserOption{jwt.WithValidMethods(a.allowed), jwt.WithJSONNumber(), jwt.WithStrictDecoding(),
+		jwt.WithLeeway(o.Leeway), jwt.WithTimeFunc(o.Now), jwt.WithIssuedAt()}
+	if !o.ExpOptional {
+		opts = append(opts, jwt.WithExpirationRequired())
+	}
+	if len(o.Audiences) > 0 {
+		opts = append(opts, jwt.WithAudience(o.Audiences...))
+	}
+	a.parser = jwt.NewParser(opts...)
+	if o.JWKS.URL != "" {
+		a.jwks = newJWKS(o.JWKS, o.Now, o.Logger)
+	}
+	return a, nil
+}
+
+// Close stops fetching the key set. Safe to call more than once.
+func (a *JWT) Close() error {
+	if a.jwks != nil {
+		a.jwks.close()
+	}
+	return nil
+}
+
+// Challenge implements Method. It is the same for every 401 (the Method
+// interface has one challenge), so it carries no error="invalid_token";
+// RFC 6750 section 3 makes the error attribute optional.
+func (a *JWT) Challenge() string { return `Bearer realm=` + strconv.Quote(a.o.Realm) }
+
+// Authenticate implements Method.
+func (a *JWT) Authenticate(r *http.Request) (*reqinfo.Identity, error) {
+	raw, err := a.presented(r)
+	if err != nil {
+		return nil, err
+	}
+	claims := jwt.MapClaims{}
+	if _, err := a.parser.ParseWithClaims(raw, claims, a.keyfunc(r.Context())); err != nil {
+		return nil, fmt.Errorf("jwt: %w: %w", err, ErrBadCredentials)
+	}
+	if len(a.o.Issuers) > 0 {
+		if iss, _ := claims["iss"].(string); !slices.Contains(a.o.Issuers, iss) {
+			return nil, fmt.Errorf("jwt: issuer %q is not one of %q: %w", iss, a.o.Issuers, ErrBadCredentials)
+		}
+	}
+	user, ok := flatten(claims[a.o.UserClaim])
+	if !ok || user == "" {
+		return nil, fmt.Errorf("jwt: the token has no %s claim: %w", a.o.UserClaim, ErrBadCredentials)
+	}
+	for name, want := range a.o.RequireClaims {
+		if !claimHolds(name, claims[name], want) {
+			return nil, fmt.Errorf("jwt: user %q: claim %s holds none of %q: %w", user, name, want, ErrNotAllowed)
+		}
+	}
+	id := &reqinfo.Identity{Method: "jwt", User: user, Claims: make(map[string]string, len(claims))}
+	for name, v := range claims {
+		if s, ok := flatten(v); ok {
+			id.Claims[name] = s
+		}
+	}
+	return id, nil
+}
+
+// presented is the token r carries, or why there is none.
+func (a *JWT) presented(r *http.Request) (string, error) {
+	var raw string
+	switch {
+	case a.o.Cookie != "":
+		c, err := r.Cookie(a.o.Cookie)
+		if err != nil {
+			return "", fmt.Errorf("jwt: no %s cookie: %w", a.o.Cookie, ErrNoCredentials)
+		}
+		raw = c.Value
+	case a.o.Query != "":
+		raw = r.URL.Query().Get(a.o.Query)
+	default:
+		tok, ok := bearer(r.Header.Get("Authorization"))
+		if !ok {
+			return "", fmt.Errorf("jwt: no bearer token: %w", ErrNoCredentials)
+		}
+		raw = tok
+	}
+	switch {
+	case raw == "":
+		return "", fmt.Errorf("jwt: no token: %w", ErrNoCredentials)
+	case len(raw) > maxTokenBytes:
+		return "", fmt.Errorf("jwt: the token is over %d bytes: %w", maxTokenBytes, ErrBadCredentials)
+	}
+	return raw, nil
+}
+
+// bearer parses an Authorization: Bearer value (RFC 6750 section 2.1;
+// the scheme is case-insensitive, RFC 9110 section 11.1). ok is false
+// for another scheme; a Bearer value with a malformed token yields ok
+// and a token the parser will refuse, so the client hears it is bad;
+// "Bearer" with nothing after it is no token.
+func bearer(v string) (tok string, ok bool) {
+	v = strings.TrimLeft(v, " \t")
+	if len(v) < 7 || !strings.EqualFold(v[:6], "Bearer") || v[6] != ' ' && v[6] != '\t' {
+		return "", false
+	}
+	tok = strings.Trim(v[7:], " \t")
+	if tok == "" {
+		return "", false
+	}
+	return tok, true
+}
+
+// keyfunc picks the keys that may verify t: of its kid (or any, when it
+// has none) and accepting its alg. A kid no fixed key has is looked up
+// in the key set, which fetches it again (rate-limited) if it does not
+// know it either.
+func (a *JWT) keyfunc(ctx context.Context) jwt.Keyfunc {
+	return func(t *jwt.Token) (any, error) {
+		if _, crit := t.Header["crit"]; crit {
+			return nil, errors.New(`the token has "crit" extensions, none of which are understood`)
+		}
+		alg := t.Method.Alg()
+		kid, _ := t.Header["kid"].(string)
+		var found []*verifyKey
+		named := false
+		for _, k := range a.keys {
+			if kid == "" || k.id == "" || k.id == kid {
+				found = append(found, k)
+				named = named || kid != "" && k.id == kid
+			}
+		}
+		var lookupErr error
+		if a.jwks != nil && !named {
+			ks, err := a.jwks.keys(ctx, kid)
+			found, lookupErr = append(found, ks...), err
+		}
+		var set jwt.VerificationKeySet
+		for _, k := range found {
+			if slices.Contains(k.algs, alg) && len(set.Keys) < maxKeysTried {
+				set.Keys = append(set.Keys, k.key)
+			}
+		}
+		switch {
+		case len(set.Keys) > 0:
+			return set, nil
+		case lookupErr != nil:
+			return nil, lookupErr
+		case kid != "" && len(found) == 0:
+			return nil, fmt.Errorf("no key has kid %q", kid)
+		}
+		if kid != "" {
+			return nil, fmt.Errorf("key %q does not verify %s", kid, alg)
+		}
+		return nil, fmt.Errorf("no key verifies %s", alg)
+	}
+}
+
+// StripHeader implements Stripper: the token does not go upstream
+// unless Forward is set.
+func (a *JWT) StripHeader(h http.Header) {
+	switch {
+	case a.o.Forward, a.o.Query != "":
+	case a.o.Cookie != "":
+		stripCookie(h, a.o.Cookie)
+	default:
+		if _, ok := bearer(h.Get("Authorization")); ok {
+			delete(h, "Authorization")
+		}
+	}
+}
+
+// StripURL implements Stripper, for a token in the query.
+func (a *JWT) StripURL(u *url.URL) {
+	if !a.o.Forward && a.o.Query != "" {
+		stripQuery(u, a.o.Query)
+	}
+}
+
+// SecretParam is the query parameter tokens come in, "" for none: the
+// access log never shows its value.
+func (a *JWT) SecretParam() string { return a.o.Query }
+
+// stripQuery drops the parameters named name, keeping the others as
+// sent (order and encoding).
+func stripQuery(u *url.URL, name string) {
+	if u.RawQuery == "" {
+		return
+	}
+	var kept []string
+	dropped := false
+	for part := range strings.SplitSeq(u.RawQuery, "&") {
+		n, _, _ := strings.Cut(part, "=")
+		if n, err := url.QueryUnescape(n); err == nil && n == name {
+			dropped = true
+			continue
+		}
+		kept = append(kept, part)
+	}
+	if dropped {
+		u.RawQuery = strings.Join(kept, "&")
+	}
+}
+
+// flatten renders a claim as a string: strings as they are, numbers in
+// decimal, booleans, arrays of strings joined by spaces (as scope is),
+// anything else as compact JSON. ok is false for null and absent.
+func flatten(v any) (string, bool) {
+	switch v := v.(type) {
+	case nil:
+		return "", false
+	case string:
+		return v, true
+	case json.Number:
+		if !strings.ContainsAny(string(v), ".eE") {
+			return string(v), true // an integer, exactly as sent
+		}
+		if f, err := v.Float64(); err == nil {
+			return strconv.FormatFloat(f, 'f', -1, 64), true
+		}
+		return string(v), true
+	case bool:
+		return strconv.FormatBool(v), true
+	case []any:
+		ss := make([]string, 0, len(v))
+		for _, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				return compactJSON(v), true
+			}
+			ss = append(ss, s)
+		}
+		return strings.Join(ss, " "), true
+	}
+	return compactJSON(v), true
+}
+
+func compactJSON(v any) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(v) != nil {
+		return ""
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// claimHolds reports whether the claim v holds one of want.
+func claimHolds(name string, v any, want []string) bool {
+	switch v := v.(type) {
+	case nil, map[string]any:
+		return false
+	case []any:
+		for _, e := range v {
+			if s, ok := flatten(e); ok && slices.Contains(want, s) {
+				return true
+			}
+		}
+		return false
+	case string:
+		if name == "scope" || name == "scp" {
+			for s := range strings.FieldsSeq(v) {
+				if slices.Contains(want, s) {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	s, _ := flatten(v)
+	return slices.Contains(want, s)
+}
+
+// verifyKey is a key and the algorithms it may verify.
+type verifyKey struct {
+	id   string
+	key  any // []byte, *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey
+	algs []string
+}
+
+var allAlgorithms = []string{"HS256", "HS384", "HS512", "RS256", "RS384", "RS512",
+	"PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+
+func staticKey(k JWTKey) (*verifyKey, error) {
+	switch {
+	case (k.PEM == nil) == (k.Secret == nil):
+		return nil, errors.New("give exactly one of a PEM public key and an HMAC secret")
+	case k.Secret != nil:
+		return newVerifyKey(k.ID, k.Secret, k.Algorithms)
+	}
+	block, rest := pem.Decode(k.PEM)
+	if block == nil {
+		return nil, errors.New("no PEM block")
+	}
+	if next, _ := pem.Decode(rest); next != nil {
+		return nil, errors.New("more than one PEM block; give one key per entry")
+	}
+	var pub any
+	var err error
+	switch block.Type {
+	case "PUBLIC KEY":
+		pub, err = x509.ParsePKIXPublicKey(block.Bytes)
+	case "RSA PUBLIC KEY":
+		pub, err = x509.ParsePKCS1PublicKey(block.Bytes)
+	case "CERTIFICATE":
+		var c *x509.Certificate
+		if c, err = x509.ParseCertificate(block.Bytes); err == nil {
+			pub = c.PublicKey
+		}
+	default:
+		return nil, fmt.Errorf("a %s block is not a public key or certificate", block.Type)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return newVerifyKey(k.ID, pub, k.Algorithms)
+}
+
+// newVerifyKey checks that algs suit pub (every suitable one if nil).
+func newVerifyKey(id string, pub any, algs []string) (*verifyKey, error) {
+	var fit []string
+	switch p := pub.(type) {
+	case []byte:
+		for _, alg := range []string{"HS256", "HS384", "HS512"} {
+			if bits, _ := strconv.Atoi(alg[2:]); len(p)*8 >= bits {
+				fit = append(fit, alg)
+			}
+		}
+		if fit == nil {
+			return nil, fmt.Errorf("an HMAC secret of %d bytes is too short; HS256 needs 32", len(p))
+		}
+		pub = bytes.Clone(p)
+	case *rsa.PublicKey:
+		if p.N.BitLen() < 2048 {
+			return nil, fmt.Errorf("a %d-bit RSA key is too small; 2048 is the least", p.N.BitLen())
+		}
+		fit = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512"}
+	case *ecdsa.PublicKey:
+		fit = map[elliptic.Curve][]string{elliptic.P256(): {"ES256"}, elliptic.P384(): {"ES384"}, elliptic.P521(): {"ES512"}}[p.Curve]
+		if fit == nil {
+			return nil, fmt.Errorf("EC curve %s is not supported", p.Curve.Params().Name)
+		}
+	case ed25519.PublicKey:
+		fit = []string{"EdDSA"}
+	default:
+		return nil, fmt.Errorf("a %T key is not supported", pub)
+	}
+	if algs == nil {
+		return &verifyKey{id: id, key: pub, algs: fit}, nil
+	}
+	for _, alg := range algs {
+		if !slices.Contains(fit, alg) {
+			return nil, fmt.Errorf("this key cannot verify %s; it can verify %v", alg, fit)
+		}
+	}
+	return &verifyKey{id: id, key: pub, algs: slices.Clone(algs)}, nil
+}
+
+var (
+	_ Method   = (*JWT)(nil)
+	_ Stripper = (*JWT)(nil)
+)
