@@ -65,6 +65,9 @@ type jwks struct {
 	first  chan struct{} // closed when the first fetch has ended
 	cancel context.CancelFunc
 	done   chan struct{}
+	// transport is the client's when jwks made it, its idle
+	// connections closed with it.
+	transport *http.Transport
 
 	mu       sync.Mutex
 	round    chan struct{} // closed when the next fetch to start has ended
@@ -82,12 +85,14 @@ func newJWKS(o JWKSOptions, now func() time.Time, log *slog.Logger) *jwks {
 	o.MaxRefresh = orDefault(o.MaxRefresh, 24*time.Hour)
 	o.MissInterval = orDefault(o.MissInterval, 30*time.Second)
 	o.Wait = orDefault(o.Wait, 2*time.Second)
+	var own *http.Transport
 	if o.Client == nil {
-		o.Client = &http.Client{Timeout: 10 * time.Second}
+		own = http.DefaultTransport.(*http.Transport).Clone()
+		o.Client = &http.Client{Timeout: 10 * time.Second, Transport: own}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	j := &jwks{o: o, now: now, log: log, kick: make(chan struct{}, 1), first: make(chan struct{}),
-		cancel: cancel, done: make(chan struct{}), round: make(chan struct{})}
+		cancel: cancel, done: make(chan struct{}), round: make(chan struct{}), transport: own}
 	go j.run(ctx)
 	return j
 }
@@ -103,6 +108,9 @@ func orDefault(d, def time.Duration) time.Duration {
 func (j *jwks) close() {
 	j.cancel()
 	<-j.done
+	if j.transport != nil {
+		j.transport.CloseIdleConnections()
+	}
 }
 
 func (j *jwks) run(ctx context.Context) {
