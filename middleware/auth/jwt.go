@@ -42,6 +42,13 @@ import (
 // lacks a RequireClaims value is ErrNotAllowed (403, RFC 6750's
 // insufficient_scope). Unless Forward is set, the token is removed from
 // what goes upstream: the backend gets the identity headers instead.
+//
+// Keys are fixed (PEM public keys, HMAC secrets) or come from a JWKS URL
+// fetched in the background: kept for the answer's max-age (bounded),
+// fetched again early for a kid it does not know (at most once per
+// MissInterval), and kept when a fetch fails. Until the first fetch has
+// answered, a token waits at most JWKSOptions.Wait and is then refused
+// as bad credentials. Close stops the fetching.
 type JWT struct {
 	o       JWTOptions
 	keys    []*verifyKey
