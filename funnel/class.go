@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strconv"
+	"strings"
 )
 
 // A Class is a kind of failure: the status it is answered with and the
@@ -65,18 +67,22 @@ type Committer interface {
 }
 
 // Classify returns the class err is answered with: the client going away
-// (499), then the first Class in err's chain, then what standard errors
+// (499), then the first Answer in err's chain (the class of its status),
+// then the first Class in err's chain, then what standard errors
 // mean (a body over http.MaxBytesReader's limit is 413, a timeout 504, a
 // canceled context 499), and otherwise 502: whatever else went wrong went
 // wrong upstream.
 func Classify(err error) *Class {
 	var cc ClientCloser
+	var a *Answer
 	var c *Class
 	var mb *http.MaxBytesError
 	var ne net.Error
 	switch {
 	case errors.As(err, &cc) && cc.ClientClosed():
 		return ErrClientClosed
+	case errors.As(err, &a) && a.valid():
+		return a.class()
 	case errors.As(err, &c):
 		return c
 	case errors.As(err, &mb):
@@ -103,6 +109,69 @@ func ForStatus(status int) *Class {
 		}
 	}
 	return nil
+}
+
+// Answer is a failure that brings the whole response the client gets:
+// the status, header fields and body another service chose. Forward
+// auth uses it to pass on its authentication service's denial (a 401
+// with its challenge, a 302 to a login page) as the service sent it.
+//
+// Fail finds an Answer anywhere in err's chain (the first, with
+// errors.As), logs it like every failure with its Status, and writes it
+// instead of its own text or JSON answer. The funnel's header hygiene
+// holds: headers an earlier attempt set are dropped (the request ID
+// kept, and not replaced by one in Header), headers attached with
+// WithHeader are added, hop-by-hop fields (and those Connection names)
+// and Content-Length in Header are never written; Content-Length is
+// Body's, and a response without Content-Type gets none (no sniffing).
+// A gRPC request gets the gRPC status of Status instead, as for every
+// failure: a gRPC client cannot read an HTTP body. An Answer whose
+// Status is outside 200-599, or is 499 (the funnel's mark of a client
+// gone), is ignored.
+//
+// Header and Body are read, never modified.
+type Answer struct {
+	Status int
+	Header http.Header
+	Body   []byte
+	// Err says why, for the log; errors.Is and errors.As see it
+	// through the Answer. Nil means "answered <status>".
+	Err error
+}
+
+func (a *Answer) Error() string {
+	if a.Err != nil {
+		return a.Err.Error()
+	}
+	return "answered " + strconv.Itoa(a.Status)
+}
+
+func (a *Answer) Unwrap() error { return a.Err }
+
+func (a *Answer) valid() bool {
+	return a.Status >= 200 && a.Status <= 599 && a.Status != StatusClientClosed
+}
+
+// class is the Class of a's status: the common one, or one named by the
+// status text (for the log, and a gRPC client's message).
+func (a *Answer) class() *Class {
+	if c := ForStatus(a.Status); c != nil {
+		return c
+	}
+	text := strings.ToLower(http.StatusText(a.Status))
+	if text == "" {
+		text = "status " + strconv.Itoa(a.Status)
+	}
+	return &Class{Status: a.Status, Message: text}
+}
+
+// answerOf returns the Answer that Classify found in err as c, or nil.
+func answerOf(err error, c *Class) *Answer {
+	var a *Answer
+	if !errors.As(err, &a) || !a.valid() || a.Status != c.Status {
+		return nil
+	}
+	return a
 }
 
 // committed reports whether err says the response was already under way.

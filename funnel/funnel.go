@@ -60,6 +60,27 @@ func (f *Funnel) write(w http.ResponseWriter, r *http.Request, c *Class, err err
 		writeGRPC(w, ct, c)
 		return
 	}
+	var body []byte
+	if a := answerOf(err, c); a != nil {
+		body = f.answerHeader(h, a)
+	} else {
+		body = ownAnswer(h, r, c)
+	}
+	if r.ProtoMajor == 1 && hasBody(r) {
+		// The body may be partly unread (it stalled, was too large, or
+		// the refusal came before it was read): what is left of it must
+		// never be read as the next request on this connection.
+		h["Connection"] = []string{"close"}
+	}
+	w.WriteHeader(c.Status)
+	if r.Method != http.MethodHead && body != nil {
+		_, _ = w.Write(body)
+	}
+}
+
+// ownAnswer sets the header of the funnel's own answer of class c and
+// returns its body: text, or JSON for a client that asks for it.
+func ownAnswer(h http.Header, r *http.Request, c *Class) []byte {
 	var body string
 	if wantsJSON(r.Header["Accept"]) {
 		h["Content-Type"] = []string{"application/json"}
@@ -71,16 +92,55 @@ func (f *Funnel) write(w http.ResponseWriter, r *http.Request, c *Class, err err
 	}
 	h["X-Content-Type-Options"] = []string{"nosniff"}
 	h["Content-Length"] = []string{strconv.Itoa(len(body))}
-	if r.ProtoMajor == 1 && hasBody(r) {
-		// The body may be partly unread (it stalled, was too large, or
-		// the refusal came before it was read): what is left of it must
-		// never be read as the next request on this connection.
-		h["Connection"] = []string{"close"}
+	return []byte(body)
+}
+
+// answerHeader copies a's header into h, as Answer's doc says, and
+// returns the body to write: nil for a status that has none.
+func (f *Funnel) answerHeader(h http.Header, a *Answer) []byte {
+	conn := a.Header["Connection"]
+	for k, vv := range a.Header {
+		switch {
+		case isHop(k), k == "Content-Length", k == f.RequestIDHeader && h[k] != nil,
+			len(conn) > 0 && namedByConnection(conn, k):
+			continue
+		}
+		h[k] = vv
 	}
-	w.WriteHeader(c.Status)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write([]byte(body))
+	if _, ok := h["Content-Type"]; !ok {
+		h["Content-Type"] = nil // as sent: net/http would otherwise sniff one
 	}
+	if a.Status == http.StatusNoContent || a.Status == http.StatusNotModified {
+		return nil
+	}
+	h["Content-Length"] = []string{strconv.Itoa(len(a.Body))}
+	return a.Body
+}
+
+// hopHeaders are meaningful for one connection only (RFC 9110 section
+// 7.6.1); proxy has the same list, and imports this package.
+var hopHeaders = [...]string{"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate",
+	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
+
+func isHop(k string) bool {
+	for _, h := range hopHeaders {
+		if k == h {
+			return true
+		}
+	}
+	return false
+}
+
+// namedByConnection reports whether the Connection values list k.
+func namedByConnection(conn []string, k string) bool {
+	for _, v := range conn {
+		for tok := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(tok), k) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // hasBody reports whether r came with a body (declared or chunked).
