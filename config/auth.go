@@ -1,10 +1,85 @@
 package config
 
+import "time"
+
 // Authenticator is a named way of checking credentials (auth.<name>),
 // used by routes' auth.use lists. Exactly one kind is set.
 type Authenticator struct {
 	Basic  *BasicAuth  `yaml:"basic"`
 	APIKey *APIKeyAuth `yaml:"api_key"`
+	JWT    *JWTAuth    `yaml:"jwt"`
+}
+
+// JWTAuth checks signed JSON Web Tokens against fixed keys, a JWKS URL,
+// or both. The key decides the algorithm, never the token.
+type JWTAuth struct {
+	// Realm is named in the Bearer challenge. Default "Gatehouse".
+	Realm string `yaml:"realm"`
+	// Keys are fixed keys: PEM public keys or HMAC secrets.
+	Keys []JWTKey `yaml:"keys"`
+	// JWKS is an IdP's key set, fetched in the background.
+	JWKS *JWKS `yaml:"jwks"`
+	// Algorithms, if set, are the only ones accepted, e.g. [RS256].
+	Algorithms []string `yaml:"algorithms"`
+	// Issuers, if set, are the accepted iss values (exact).
+	Issuers []string `yaml:"issuers"`
+	// Audiences, if set: the token's aud must hold one of them.
+	Audiences []string `yaml:"audiences"`
+	// RequireClaims maps a claim to values of which it must hold one
+	// (scope and scp as space-separated lists); otherwise 403.
+	RequireClaims map[string][]string `yaml:"require_claims"`
+	// ExpOptional accepts tokens without exp.
+	ExpOptional bool `yaml:"exp_optional"`
+	// Leeway is the clock skew allowed on exp, nbf and iat. Default 30s;
+	// 0s for none.
+	Leeway Duration `yaml:"leeway"`
+	// UserClaim is the claim that names the user. Default sub.
+	UserClaim string `yaml:"user_claim"`
+	// Cookie or Query takes the token from a cookie or a query parameter
+	// instead of Authorization: Bearer; at most one.
+	Cookie string `yaml:"cookie"`
+	Query  string `yaml:"query"`
+	// Forward sends the token upstream; by default it is removed and the
+	// backend gets the identity headers.
+	Forward bool `yaml:"forward"`
+}
+
+// JWTKey is one fixed key: exactly one of file, secret and secret_file.
+type JWTKey struct {
+	// KID, if set, is the kid of the tokens it checks.
+	KID string `yaml:"kid"`
+	// File is a PEM public key or certificate (RSA, EC or Ed25519).
+	File string `yaml:"file"`
+	// Secret is an HMAC secret, at least 32 bytes; write it as
+	// ${JWT_SECRET} so that it stays out of the file.
+	Secret string `yaml:"secret"`
+	// SecretFile holds the secret (a trailing newline is dropped).
+	SecretFile string `yaml:"secret_file"`
+	// Algorithms the key verifies; default every one its kind allows.
+	Algorithms []string `yaml:"algorithms"`
+}
+
+// JWKS is a JSON Web Key Set URL and how it is kept. A reload that keeps
+// these settings keeps the fetched set.
+type JWKS struct {
+	// URL is the IdP's jwks_uri: https, or http to a loopback address.
+	URL string `yaml:"url"`
+	// CA is a PEM bundle to verify the IdP with instead of the system
+	// roots.
+	CA string `yaml:"ca"`
+	// Timeout bounds one fetch. Default 10s.
+	Timeout Duration `yaml:"timeout"`
+	// Refresh is how long a set is kept when its answer has no max-age;
+	// MinRefresh and MaxRefresh bound max-age. Defaults 10m, 1m, 24h.
+	Refresh    Duration `yaml:"refresh"`
+	MinRefresh Duration `yaml:"min_refresh"`
+	MaxRefresh Duration `yaml:"max_refresh"`
+	// MissInterval is how often at most an unknown kid fetches the set
+	// early. Default 30s.
+	MissInterval Duration `yaml:"miss_interval"`
+	// Wait bounds how long a request waits for a fetch it needs.
+	// Default 2s.
+	Wait Duration `yaml:"wait"`
 }
 
 // BasicAuth checks HTTP Basic credentials against bcrypt or argon2id
@@ -71,4 +146,25 @@ func (a *Authenticator) fillDefaults() {
 	if a.Basic != nil {
 		a.Basic.fillDefaults()
 	}
+	if a.JWT != nil {
+		a.JWT.fillDefaults()
+	}
+}
+
+func (a *JWTAuth) fillDefaults() {
+	setZero(&a.Realm, "Gatehouse")
+	setZero(&a.UserClaim, "sub")
+	setZero(&a.Leeway, Duration(30*time.Second))
+	if a.JWKS != nil {
+		a.JWKS.fillDefaults()
+	}
+}
+
+func (j *JWKS) fillDefaults() {
+	setZero(&j.Timeout, Duration(10*time.Second))
+	setZero(&j.Refresh, Duration(10*time.Minute))
+	setZero(&j.MinRefresh, Duration(time.Minute))
+	setZero(&j.MaxRefresh, Duration(24*time.Hour))
+	setZero(&j.MissInterval, Duration(30*time.Second))
+	setZero(&j.Wait, Duration(2*time.Second))
 }

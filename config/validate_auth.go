@@ -28,11 +28,15 @@ func (v *checker) authenticators() {
 			kinds++
 			v.apiKeyAuth(p+".api_key", a.APIKey)
 		}
-		switch kinds {
-		case 0:
-			v.add(p, "has no kind; give it basic: {users: {...}} or api_key: {keys: [...]}")
-		case 2:
-			v.add(p, "sets both basic and api_key; an authenticator is one kind (list both in a route's auth.use)")
+		if a != nil && a.JWT != nil {
+			kinds++
+			v.jwtAuth(p+".jwt", a.JWT)
+		}
+		switch {
+		case kinds == 0:
+			v.add(p, "has no kind; give it basic: {users: {...}}, api_key: {keys: [...]} or jwt: {keys: [...]}")
+		case kinds > 1:
+			v.add(p, "sets more than one of basic, api_key and jwt; an authenticator is one kind (list several in a route's auth.use)")
 		}
 	}
 }

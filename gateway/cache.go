@@ -112,10 +112,14 @@ func (rt *Runtime) closeFresh() {
 		le.stop()
 	}
 	rt.freshLimiters = nil
+	for _, ke := range rt.freshKeySets {
+		_ = ke.ks.Close()
+	}
+	rt.freshKeySets = nil
 }
 
-// CloseCaches closes every cache and rate-limit store (their background
-// work, their Redis connections). For the end of the process, once no
+// CloseCaches closes every cache, rate-limit store and JWKS key set (their
+// background work, their connections). For the end of the process, once no
 // runtime serves.
 func (e *Env) CloseCaches() {
 	e.mu.Lock()
@@ -125,4 +129,5 @@ func (e *Env) CloseCaches() {
 	}
 	e.caches = nil
 	e.closeLimiters()
+	e.closeKeySets()
 }

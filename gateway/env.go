@@ -43,6 +43,7 @@ type Env struct {
 	caches     map[string]*cacheEntry     // by cache name; what they hold survives reloads
 	limiters   map[string]*limiterEntry   // by rate-limit store name; so do they
 	local      *limiterEntry              // the memory store of limits naming none
+	keySets    map[string]*keySetEntry    // by jwt authenticator name; a reload keeps the fetched set
 }
 
 type forwarderEntry struct {
@@ -108,6 +109,7 @@ func (e *Env) adopt(rt *Runtime) {
 	e.forwarders = next
 	e.adoptCaches(rt)
 	e.adoptLimiters(rt)
+	e.adoptKeySets(rt)
 	pools := make([]*upstream.Pool, 0, len(rt.pools))
 	for _, p := range rt.pools {
 		pools = append(pools, p.pool)

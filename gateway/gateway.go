@@ -55,6 +55,10 @@ type Runtime struct {
 	// runtime made, stopped if it never starts.
 	limiters      map[string]*limiterEntry
 	freshLimiters []*limiterEntry
+	// keySets are the jwt authenticators' JWKS key sets; freshKeySets
+	// those this runtime made, closed if it never starts.
+	keySets      map[string]*keySetEntry
+	freshKeySets []*keySetEntry
 	// authenticators are built once per runtime, shared by its routes.
 	authenticators map[string]auth.Method
 	// ipFilters are the listeners' ip_filter, by listener name.
@@ -136,7 +140,11 @@ func Compile(cfg *config.Config, env *Env) (*Runtime, error) {
 		}
 		rt.ipFilters[l.Name] = f
 	}
-	if rt.authenticators, err = middleware.Authenticators(cfg); err != nil {
+	if err := rt.compileKeySets(); err != nil {
+		rt.close()
+		return nil, err
+	}
+	if rt.authenticators, err = middleware.Authenticators(cfg, rt.keySetsByName()); err != nil {
 		rt.close()
 		return nil, err
 	}

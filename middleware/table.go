@@ -233,10 +233,12 @@ func buildAuth(s *Scope) (func(http.Handler) http.Handler, error) {
 // Authenticators builds the config's named authenticators, reading the
 // files they name, once per runtime: the routes using one share it (its
 // verified-credential cache, its bound on concurrent hash checks).
-func Authenticators(c *config.Config) (map[string]auth.Method, error) {
+// keySets are the jwt authenticators' JWKS key sets by authenticator
+// name, which outlive the runtime.
+func Authenticators(c *config.Config, keySets map[string]*auth.KeySet) (map[string]auth.Method, error) {
 	ms := make(map[string]auth.Method, len(c.Authenticators))
 	for name, a := range c.Authenticators {
-		m, err := authMethod(a)
+		m, err := authMethod(a, keySets[name])
 		if err != nil {
 			return nil, fmt.Errorf("authenticator %q: %w", name, err)
 		}
@@ -246,10 +248,22 @@ func Authenticators(c *config.Config) (map[string]auth.Method, error) {
 }
 
 // authMethod builds one authenticator.
-func authMethod(c *config.Authenticator) (auth.Method, error) {
+func authMethod(c *config.Authenticator, ks *auth.KeySet) (auth.Method, error) {
 	switch {
 	case c == nil:
 		return nil, fmt.Errorf("no such authenticator")
+	case c.JWT != nil:
+		o, err := config.JWTOptions(c.JWT)
+		if err != nil {
+			return nil, err
+		}
+		if c.JWT.JWKS != nil {
+			if ks == nil {
+				return nil, fmt.Errorf("jwks: the key set was not made")
+			}
+			o.KeySet = ks
+		}
+		return auth.NewJWT(o)
 	case c.Basic != nil:
 		users := maps.Clone(c.Basic.Users)
 		if users == nil {

@@ -6,6 +6,8 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -28,8 +30,14 @@ type JWKSOptions struct {
 	// URL is the JSON Web Key Set (RFC 7517 section 5), e.g. an IdP's
 	// jwks_uri; "" for none.
 	URL string
-	// Client fetches it; nil means a client with a 10 s timeout.
+	// Client fetches it; nil means one of the key set's own, with
+	// Timeout and RootCAs.
 	Client *http.Client
+	// Timeout bounds one fetch by the key set's own client; default 10 s.
+	Timeout time.Duration
+	// RootCAs verify an https URL's server for the key set's own client;
+	// nil means the system roots.
+	RootCAs *x509.CertPool
 	// Refresh is how long a set is used when the answer has no
 	// Cache-Control max-age; default 10 minutes.
 	Refresh time.Duration
@@ -47,6 +55,34 @@ type JWKSOptions struct {
 	// first one, or one for an unknown kid), within its own context;
 	// default 2 s.
 	Wait time.Duration
+}
+
+// KeySet is a JSON Web Key Set fetched in the background, which several
+// JWT methods (and the runtimes a reload replaces) may share, so that a
+// reload neither fetches it again nor loses the last good copy while the
+// IdP is down. Safe for concurrent use; Close stops the fetching.
+type KeySet struct{ j *jwks }
+
+// NewKeySet starts fetching the key set o.URL names. now is the clock
+// (nil: time.Now); log gets fetch failures (nil discards them).
+func NewKeySet(o JWKSOptions, now func() time.Time, log *slog.Logger) (*KeySet, error) {
+	if o.URL == "" {
+		return nil, errors.New("jwks: no URL")
+	}
+	if now == nil {
+		now = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &KeySet{j: newJWKS(o, now, log)}, nil
+}
+
+// Close stops fetching and waits for the fetcher to end. Safe to call
+// more than once.
+func (s *KeySet) Close() error {
+	s.j.close()
+	return nil
 }
 
 // jwks keeps a fetched key set. One goroutine fetches: first at once,
@@ -88,13 +124,28 @@ func newJWKS(o JWKSOptions, now func() time.Time, log *slog.Logger) *jwks {
 	var own *http.Transport
 	if o.Client == nil {
 		own = http.DefaultTransport.(*http.Transport).Clone()
-		o.Client = &http.Client{Timeout: 10 * time.Second, Transport: own}
+		if o.RootCAs != nil {
+			own.TLSClientConfig = &tls.Config{RootCAs: o.RootCAs, MinVersion: tls.VersionTLS12}
+		}
+		o.Client = &http.Client{Timeout: orDefault(o.Timeout, 10*time.Second), Transport: own, CheckRedirect: noDowngrade}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	j := &jwks{o: o, now: now, log: log, kick: make(chan struct{}, 1), first: make(chan struct{}),
 		cancel: cancel, done: make(chan struct{}), round: make(chan struct{}), transport: own}
 	go j.run(ctx)
 	return j
+}
+
+// noDowngrade follows at most 3 redirects, never from https to http: a
+// key set fetched over https must not come from anyone on the path.
+func noDowngrade(req *http.Request, via []*http.Request) error {
+	switch {
+	case len(via) >= 3:
+		return errors.New("more than 3 redirects")
+	case via[0].URL.Scheme == "https" && req.URL.Scheme != "https":
+		return fmt.Errorf("refusing the redirect from https to %s", req.URL.Redacted())
+	}
+	return nil
 }
 
 func orDefault(d, def time.Duration) time.Duration {

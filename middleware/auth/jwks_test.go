@@ -562,3 +562,42 @@ func TestJWKSClose(t *testing.T) {
 		t.Errorf("after Close: %v", err)
 	}
 }
+
+// TestSharedKeySet: JWT methods on one KeySet share its fetches; closing
+// a method leaves the set running (the next runtime's method still
+// verifies without fetching again); closing the set ends the fetcher.
+func TestSharedKeySet(t *testing.T) {
+	k := keys()
+	clk := newClock()
+	p := newIDP(t, jwkOf("p256", &k.ec256.PublicKey))
+	ks, err := NewKeySet(JWKSOptions{URL: p.srv.URL}, clk.now, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckJWT(JWTOptions{KeySet: ks, JWKS: JWKSOptions{URL: p.srv.URL}}); err == nil {
+		t.Error("a shared key set and a JWKS URL together were accepted")
+	}
+	tok := sign(t, "ES256", k.ec256, "p256", claimsAt(clk))
+	old, err := NewJWT(JWTOptions{KeySet: ks, Now: clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Authenticate(bearerReq(tok)); err != nil {
+		t.Fatalf("first method: %v", err)
+	}
+	old.Close()
+	next, err := NewJWT(JWTOptions{KeySet: ks, Now: clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.set(func(p *idp) { p.status = http.StatusServiceUnavailable })
+	if _, err := next.Authenticate(bearerReq(tok)); err != nil {
+		t.Fatalf("the method after the first closed: %v", err)
+	}
+	if n := p.fetches.Load(); n != 1 {
+		t.Errorf("%d fetches for two methods on one set, want 1", n)
+	}
+	ks.Close()
+	ks.Close()
+	noFetchers(t, next)
+}

@@ -1,15 +1,7 @@
 package auth
 
 import (
-	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -53,6 +45,7 @@ type JWT struct {
 	o       JWTOptions
 	keys    []*verifyKey
 	jwks    *jwks
+	ownJWKS bool // jwks is this method's, closed with it
 	parser  *jwt.Parser
 	allowed []string
 }
@@ -64,8 +57,12 @@ type JWTOptions struct {
 	Realm string
 	// Keys are fixed keys, checked before the key set.
 	Keys []JWTKey
-	// JWKS is a key set fetched in the background; its URL "" for none.
+	// JWKS is a key set fetched in the background for this method alone
+	// (Close stops it); its URL "" for none.
 	JWKS JWKSOptions
+	// KeySet is a key set shared with other methods (or runtimes), which
+	// its owner closes; nil for none. At most one of KeySet and JWKS.URL.
+	KeySet *KeySet
 	// Algorithms, if set, are the only ones accepted from any key, e.g.
 	// [RS256]; default every one a key allows.
 	Algorithms []string
@@ -128,6 +125,28 @@ const maxKeysTried = 8
 // NewJWT returns a JWT method, or an error naming a bad key or option.
 // With a JWKS URL it starts fetching at once; Close stops that.
 func NewJWT(o JWTOptions) (*JWT, error) {
+	a, err := compileJWT(o)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case o.KeySet != nil:
+		a.jwks = o.KeySet.j
+	case o.JWKS.URL != "":
+		a.jwks = newJWKS(o.JWKS, a.o.Now, a.o.Logger)
+		a.ownJWKS = true
+	}
+	return a, nil
+}
+
+// CheckJWT reports the error NewJWT(o) would return, without fetching
+// anything: what config validation calls.
+func CheckJWT(o JWTOptions) error {
+	_, err := compileJWT(o)
+	return err
+}
+
+func compileJWT(o JWTOptions) (*JWT, error) {
 	if o.Realm == "" {
 		o.Realm = "Gatehouse"
 	}
@@ -149,8 +168,11 @@ func NewJWT(o JWTOptions) (*JWT, error) {
 	if o.Cookie != "" && o.Query != "" {
 		return nil, errors.New("jwt: the token comes from a cookie or a query parameter, not both")
 	}
-	if len(o.Keys) == 0 && o.JWKS.URL == "" {
+	if len(o.Keys) == 0 && o.JWKS.URL == "" && o.KeySet == nil {
 		return nil, errors.New("jwt: no keys and no JWKS URL")
+	}
+	if o.JWKS.URL != "" && o.KeySet != nil {
+		return nil, errors.New("jwt: a JWKS URL and a shared key set; give one")
 	}
 	for _, alg := range o.Algorithms {
 		if !slices.Contains(allAlgorithms, alg) {
@@ -177,15 +199,13 @@ func NewJWT(o JWTOptions) (*JWT, error) {
 		opts = append(opts, jwt.WithAudience(o.Audiences...))
 	}
 	a.parser = jwt.NewParser(opts...)
-	if o.JWKS.URL != "" {
-		a.jwks = newJWKS(o.JWKS, o.Now, o.Logger)
-	}
 	return a, nil
 }
 
-// Close stops fetching the key set. Safe to call more than once.
+// Close stops fetching the key set JWKS.URL named (a shared KeySet is
+// its owner's to close). Safe to call more than once.
 func (a *JWT) Close() error {
-	if a.jwks != nil {
+	if a.ownJWKS {
 		a.jwks.close()
 	}
 	return nil
@@ -363,160 +383,6 @@ func stripQuery(u *url.URL, name string) {
 	if dropped {
 		u.RawQuery = strings.Join(kept, "&")
 	}
-}
-
-// flatten renders a claim as a string: strings as they are, numbers in
-// decimal, booleans, arrays of strings joined by spaces (as scope is),
-// anything else as compact JSON. ok is false for null and absent.
-func flatten(v any) (string, bool) {
-	switch v := v.(type) {
-	case nil:
-		return "", false
-	case string:
-		return v, true
-	case json.Number:
-		if !strings.ContainsAny(string(v), ".eE") {
-			return string(v), true // an integer, exactly as sent
-		}
-		if f, err := v.Float64(); err == nil {
-			return strconv.FormatFloat(f, 'f', -1, 64), true
-		}
-		return string(v), true
-	case bool:
-		return strconv.FormatBool(v), true
-	case []any:
-		ss := make([]string, 0, len(v))
-		for _, e := range v {
-			s, ok := e.(string)
-			if !ok {
-				return compactJSON(v), true
-			}
-			ss = append(ss, s)
-		}
-		return strings.Join(ss, " "), true
-	}
-	return compactJSON(v), true
-}
-
-func compactJSON(v any) string {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if enc.Encode(v) != nil {
-		return ""
-	}
-	return strings.TrimSuffix(b.String(), "\n")
-}
-
-// claimHolds reports whether the claim v holds one of want.
-func claimHolds(name string, v any, want []string) bool {
-	switch v := v.(type) {
-	case nil, map[string]any:
-		return false
-	case []any:
-		for _, e := range v {
-			if s, ok := flatten(e); ok && slices.Contains(want, s) {
-				return true
-			}
-		}
-		return false
-	case string:
-		if name == "scope" || name == "scp" {
-			for s := range strings.FieldsSeq(v) {
-				if slices.Contains(want, s) {
-					return true
-				}
-			}
-			return false
-		}
-	}
-	s, _ := flatten(v)
-	return slices.Contains(want, s)
-}
-
-// verifyKey is a key and the algorithms it may verify.
-type verifyKey struct {
-	id   string
-	key  any // []byte, *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey
-	algs []string
-}
-
-var allAlgorithms = []string{"HS256", "HS384", "HS512", "RS256", "RS384", "RS512",
-	"PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
-
-func staticKey(k JWTKey) (*verifyKey, error) {
-	switch {
-	case (k.PEM == nil) == (k.Secret == nil):
-		return nil, errors.New("give exactly one of a PEM public key and an HMAC secret")
-	case k.Secret != nil:
-		return newVerifyKey(k.ID, k.Secret, k.Algorithms)
-	}
-	block, rest := pem.Decode(k.PEM)
-	if block == nil {
-		return nil, errors.New("no PEM block")
-	}
-	if next, _ := pem.Decode(rest); next != nil {
-		return nil, errors.New("more than one PEM block; give one key per entry")
-	}
-	var pub any
-	var err error
-	switch block.Type {
-	case "PUBLIC KEY":
-		pub, err = x509.ParsePKIXPublicKey(block.Bytes)
-	case "RSA PUBLIC KEY":
-		pub, err = x509.ParsePKCS1PublicKey(block.Bytes)
-	case "CERTIFICATE":
-		var c *x509.Certificate
-		if c, err = x509.ParseCertificate(block.Bytes); err == nil {
-			pub = c.PublicKey
-		}
-	default:
-		return nil, fmt.Errorf("a %s block is not a public key or certificate", block.Type)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return newVerifyKey(k.ID, pub, k.Algorithms)
-}
-
-// newVerifyKey checks that algs suit pub (every suitable one if nil).
-func newVerifyKey(id string, pub any, algs []string) (*verifyKey, error) {
-	var fit []string
-	switch p := pub.(type) {
-	case []byte:
-		for _, alg := range []string{"HS256", "HS384", "HS512"} {
-			if bits, _ := strconv.Atoi(alg[2:]); len(p)*8 >= bits {
-				fit = append(fit, alg)
-			}
-		}
-		if fit == nil {
-			return nil, fmt.Errorf("an HMAC secret of %d bytes is too short; HS256 needs 32", len(p))
-		}
-		pub = bytes.Clone(p)
-	case *rsa.PublicKey:
-		if p.N.BitLen() < 2048 {
-			return nil, fmt.Errorf("a %d-bit RSA key is too small; 2048 is the least", p.N.BitLen())
-		}
-		fit = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512"}
-	case *ecdsa.PublicKey:
-		fit = map[elliptic.Curve][]string{elliptic.P256(): {"ES256"}, elliptic.P384(): {"ES384"}, elliptic.P521(): {"ES512"}}[p.Curve]
-		if fit == nil {
-			return nil, fmt.Errorf("EC curve %s is not supported", p.Curve.Params().Name)
-		}
-	case ed25519.PublicKey:
-		fit = []string{"EdDSA"}
-	default:
-		return nil, fmt.Errorf("a %T key is not supported", pub)
-	}
-	if algs == nil {
-		return &verifyKey{id: id, key: pub, algs: fit}, nil
-	}
-	for _, alg := range algs {
-		if !slices.Contains(fit, alg) {
-			return nil, fmt.Errorf("this key cannot verify %s; it can verify %v", alg, fit)
-		}
-	}
-	return &verifyKey{id: id, key: pub, algs: slices.Clone(algs)}, nil
 }
 
 var (
