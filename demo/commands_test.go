@@ -43,14 +43,16 @@ var checks = map[string]demoCheck{
 	"curl -i /api/quota":                            checkQuota,
 	"curl -i /api/private":                          checkNoKey,
 	"curl -i -X OPTIONS -H 'Origin: https://app.example.com' -H 'Access-Control-Request-Method: POST' /api/echo": checkPreflight,
-	"curl -i -X DELETE /api/hello":                  checkMethodNotAllowed,
-	"curl -i -H 'X-API-Key: demo-key' /api/private": checkKey,
-	"curl -i /assets/style.css":                     checkStatic,
-	"curl -i -H 'Range: bytes=0-9' /assets/app.js":  checkRange,
-	"curl -i /old-api/time":                         checkRedirect,
-	"curl -i /api/../assets/app.js":                 checkNormalized,
-	"curl -i /assets":                               checkDirRedirect,
-	"curl -i -H 'Bad Name: x' /api/hello":           checkMalformed,
+	"curl -i -X DELETE /api/hello":                         checkMethodNotAllowed,
+	"curl -i -H 'X-API-Key: demo-key' /api/private":        checkKey,
+	"curl -i /api/orders":                                  checkNoToken,
+	"curl -i -H 'Authorization: Bearer TOKEN' /api/orders": checkToken,
+	"curl -i /assets/style.css":                            checkStatic,
+	"curl -i -H 'Range: bytes=0-9' /assets/app.js":         checkRange,
+	"curl -i /old-api/time":                                checkRedirect,
+	"curl -i /api/../assets/app.js":                        checkNormalized,
+	"curl -i /assets":                                      checkDirRedirect,
+	"curl -i -H 'Bad Name: x' /api/hello":                  checkMalformed,
 	"curl -i -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' /ws": checkWebSocket,
 }
 
@@ -470,6 +472,47 @@ func checkKey(t *testing.T, base string, c command) {
 	body := readAll(t, res.Body)
 	if res.StatusCode != http.StatusOK || !strings.Contains(body, `"x_auth_user": "demo-client"`) || !strings.Contains(body, `"x_api_key": ""`) {
 		t.Errorf("%d %s; want 200 with x_auth_user demo-client and no key", res.StatusCode, body)
+	}
+}
+
+// checkNoToken: without a token the orders API answers 401 from
+// Gatehouse with the Bearer challenge.
+func checkNoToken(t *testing.T, base string, c command) {
+	res := send(t, c)
+	readAll(t, res.Body)
+	if res.StatusCode != http.StatusUnauthorized || res.Header.Get("Www-Authenticate") != `Bearer realm="Gatehouse"` {
+		t.Errorf("%d, WWW-Authenticate %q; want 401 with Bearer realm=\"Gatehouse\"", res.StatusCode, res.Header.Get("Www-Authenticate"))
+	}
+}
+
+// checkToken: with the printed token the API answers, told the user and
+// scope and not given the token; a forged identity header is replaced,
+// and the same token with one signature byte changed is a 401.
+func checkToken(t *testing.T, base string, c command) {
+	res := send(t, c, "X-Auth-User", "admin")
+	body := readAll(t, res.Body)
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, `"x_auth_user": "demo-user"`) ||
+		!strings.Contains(body, `"x_auth_scope": "profile orders:read"`) || !strings.Contains(body, `"authorization": ""`) {
+		t.Errorf("%d %s; want 200 with x_auth_user demo-user, the scope and no token", res.StatusCode, body)
+	}
+	forged := c
+	forged.headers = nil
+	for _, h := range c.headers {
+		if h[0] == "Authorization" {
+			v := []byte(h[1])
+			if v[len(v)-2] == 'A' {
+				v[len(v)-2] = 'B'
+			} else {
+				v[len(v)-2] = 'A'
+			}
+			h[1] = string(v)
+		}
+		forged.headers = append(forged.headers, h)
+	}
+	res = send(t, forged)
+	readAll(t, res.Body)
+	if res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("a token with a changed signature: %d, want 401", res.StatusCode)
 	}
 }
 

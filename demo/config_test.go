@@ -24,7 +24,7 @@ import (
 )
 
 // exampleVars are the variables examples/gatehouse.yaml refers to.
-var exampleVars = []string{"API_1", "API_2", "APP", "ASSETS", "ECHO", "GATEHOUSE_LISTEN", "GATEHOUSE_LOG_FORMAT"}
+var exampleVars = []string{"API_1", "API_2", "APP", "ASSETS", "ECHO", "GATEHOUSE_LISTEN", "GATEHOUSE_LOG_FORMAT", "IDP"}
 
 // TestExampleConfigLoads keeps the shipped example loadable: with its
 // variables set, as `gatehouse demo` sets them, and with none set, as
@@ -72,7 +72,7 @@ func TestExampleConfigLoads(t *testing.T) {
 		wantExample(t, cfg, map[string]string{
 			"GATEHOUSE_LISTEN": "127.0.0.1:8080", "GATEHOUSE_LOG_FORMAT": "text",
 			"API_1": "http://127.0.0.1:9001", "API_2": "http://127.0.0.1:9002",
-			"APP": "http://127.0.0.1:9003", "ECHO": "http://127.0.0.1:9004", "ASSETS": "./examples/assets",
+			"APP": "http://127.0.0.1:9003", "ECHO": "http://127.0.0.1:9004", "IDP": "http://127.0.0.1:9005", "ASSETS": "./examples/assets",
 		})
 	})
 }
@@ -105,7 +105,7 @@ func wantExample(t *testing.T, cfg *config.Config, vars map[string]string) {
 			t.Errorf("assets route %+v, want static from %s", r, vars["ASSETS"])
 		}
 	}
-	if want := []string{"api", "api-quota", "api-private", "assets", "websocket", "old-api", "health", "app"}; !slices.Equal(names, want) {
+	if want := []string{"api", "api-quota", "api-private", "api-orders", "assets", "websocket", "old-api", "health", "app"}; !slices.Equal(names, want) {
 		t.Errorf("routes %v, want %v", names, want)
 	}
 }
@@ -120,7 +120,7 @@ func TestServicesInProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer svc.Close()
-	if got := slices.Sorted(maps.Keys(svc.Env)); !slices.Equal(got, []string{"API_1", "API_2", "APP", "ASSETS", "ECHO"}) {
+	if got := slices.Sorted(maps.Keys(svc.Env)); !slices.Equal(got, []string{"API_1", "API_2", "APP", "ASSETS", "ECHO", "IDP"}) {
 		t.Fatalf("Services.Env has %v", got)
 	}
 	// Not "127.0.0.1:0": config validation rejects port 0 for listeners

@@ -1,10 +1,15 @@
 // Package demo runs the services behind `gatehouse demo`: two instances of
-// an API, a web app, and a WebSocket echo service, each on its own
-// loopback port, plus the static assets written to a temporary directory.
+// an API, a web app, a WebSocket echo service and an identity provider's
+// key set, each on its own loopback port, plus the static assets written
+// to a temporary directory.
 package demo
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -18,6 +23,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/gatehouse-proxy/gatehouse/examples"
 )
@@ -25,10 +31,11 @@ import (
 // Services are the running demo backends. Close stops them.
 type Services struct {
 	// Env maps the variables of examples/gatehouse.yaml to the services'
-	// addresses (API_1, API_2, APP, ECHO, ASSETS).
+	// addresses (API_1, API_2, APP, ECHO, IDP, ASSETS).
 	Env     map[string]string
 	servers []*http.Server
 	tmp     string
+	idp     *ecdsa.PrivateKey // signs the demo's tokens; made anew each run
 }
 
 // Start runs every demo service on 127.0.0.1 with a free port each.
@@ -44,11 +51,16 @@ func Start() (*Services, error) {
 		return nil, err
 	}
 	s.Env["ASSETS"] = tmp
+	if s.idp, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
+		s.Close()
+		return nil, err
+	}
 	for name, h := range map[string]http.Handler{
 		"API_1": api("api-1"),
 		"API_2": api("api-2"),
 		"APP":   app(),
 		"ECHO":  echo(),
+		"IDP":   jwks(&s.idp.PublicKey),
 	} {
 		addr, err := s.serve(h)
 		if err != nil {
@@ -148,10 +160,58 @@ func api(instance string) http.Handler {
 			"x_api_key":   r.Header.Get("X-Api-Key"),
 		})
 	})
+	mux.HandleFunc("GET /orders", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, map[string]any{
+			"message":       "for callers with a token from the demo IdP holding the orders:read scope",
+			"x_auth_user":   r.Header.Get("X-Auth-User"),
+			"x_auth_scope":  r.Header.Get("X-Auth-Scope"),
+			"authorization": r.Header.Get("Authorization"),
+		})
+	})
 	mux.HandleFunc("GET /quota", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{"instance": instance, "message": "a costly call: Gatehouse lets each client make 3 a minute"})
 	})
 	return mux
+}
+
+// Demo tokens are issued by DemoIssuer for DemoAudience, signed with the
+// IdP's key (kid DemoKeyID); examples/gatehouse.yaml checks them.
+const (
+	DemoIssuer   = "gatehouse-demo-idp"
+	DemoAudience = "demo-api"
+	DemoKeyID    = "demo-1"
+)
+
+// jwks is the demo IdP: its public key as a JSON Web Key Set at
+// /.well-known/jwks.json, kept by clients for 5 minutes.
+func jwks(pub *ecdsa.PublicKey) http.Handler {
+	b, err := pub.Bytes() // 0x04 || X || Y, 32 bytes each for P-256
+	if err != nil {
+		panic(err)
+	}
+	enc := base64.RawURLEncoding.EncodeToString
+	set := map[string]any{"keys": []map[string]string{{
+		"kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig", "kid": DemoKeyID,
+		"x": enc(b[1:33]), "y": enc(b[33:]),
+	}}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /.well-known/jwks.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		writeJSON(w, set)
+	})
+	return mux
+}
+
+// Token is a token of the demo IdP for sub, valid for a day, holding
+// scope (space-separated).
+func (s *Services) Token(sub, scope string) (string, error) {
+	now := time.Now()
+	t := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{
+		"iss": DemoIssuer, "aud": DemoAudience, "sub": sub, "scope": scope,
+		"iat": now.Unix(), "exp": now.Add(24 * time.Hour).Unix(),
+	})
+	t.Header["kid"] = DemoKeyID
+	return t.SignedString(s.idp)
 }
 
 // catalog is a cacheable API answer: 30 seconds fresh, then served stale

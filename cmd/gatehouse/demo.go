@@ -23,15 +23,22 @@ func defineDemo(fs *flag.FlagSet) func(stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "gatehouse demo: %v\n", err)
 			return 1
 		}
-		printTryMe(stdout, *listen, svc)
+		if err := printTryMe(stdout, *listen, svc); err != nil {
+			fmt.Fprintf(stderr, "gatehouse demo: %v\n", err)
+			return 1
+		}
 		return serve(cfg, func() (*config.Config, error) { return svc.Config(*listen) }, "")
 	}
 }
 
-func printTryMe(w io.Writer, listen string, svc *demopkg.Services) {
+func printTryMe(w io.Writer, listen string, svc *demopkg.Services) error {
 	u := "http://" + listen
+	tok, err := svc.Token("demo-user", "profile orders:read")
+	if err != nil {
+		return fmt.Errorf("signing the demo token: %w", err)
+	}
 	fmt.Fprintf(w, `Gatehouse demo: a small site behind Gatehouse on %[1]s
-(config: %[2]s; services: API %[3]s and %[4]s, app %[5]s, echo %[6]s)
+(config: %[2]s; services: API %[3]s and %[4]s, app %[5]s, echo %[6]s, IdP %[8]s)
 
 Try:
   open %[1]s/                                           the web app (uses every route below)
@@ -47,6 +54,9 @@ Try:
   curl -i -X DELETE %[1]s/api/hello                     a method the API does not serve: 405 with Allow
   curl -i %[1]s/api/private                            needs an API key: 401
   curl -i -H 'X-API-Key: demo-key' %[1]s/api/private   with the key: 200, and the API is told who called (X-Auth-User)
+  curl -i %[1]s/api/orders                             needs a token (JWT): 401 with WWW-Authenticate: Bearer
+  curl -i -H 'Authorization: Bearer %[7]s' \
+       %[1]s/api/orders  a token of the demo IdP (ES256, checked against its JWKS): 200, the API gets the user and scope, not the token
   curl -i %[1]s/assets/style.css                        a static file with ETag and Last-Modified
   curl -i -H 'Range: bytes=0-9' %[1]s/assets/app.js     a range request (206)
   curl -i %[1]s/old-api/time                            a redirect to /api/time
@@ -58,5 +68,6 @@ Try:
 
 Stop with Ctrl-C. Logs follow.
 
-`, u, demopkg.ConfigFile, svc.Env["API_1"], svc.Env["API_2"], svc.Env["APP"], svc.Env["ECHO"])
+`, u, demopkg.ConfigFile, svc.Env["API_1"], svc.Env["API_2"], svc.Env["APP"], svc.Env["ECHO"], tok, svc.Env["IDP"])
+	return nil
 }
