@@ -26,6 +26,9 @@ type Redis struct {
 	port int
 	out  Logs // the server's stdout and stderr, written to the test log if it fails
 
+	conf  string   // a config file, the first argument when set (a Sentinel needs one)
+	extra []string // arguments after the defaults, which they may override
+
 	mu  sync.Mutex
 	run *redisRun // nil while killed
 }
@@ -44,6 +47,14 @@ const redisStartTimeout = 10 * time.Second
 // redis-server fails the test (it is never skipped).
 func StartRedis(t testing.TB) *Redis {
 	t.Helper()
+	return startRedis(t, nil)
+}
+
+// startRedis starts a server as StartRedis does. prepare, when not nil,
+// is called before each try with r.port set to the port about to be
+// tried, to set r.conf and r.extra (and take more ports if it needs them).
+func startRedis(t testing.TB, prepare func(r *Redis)) *Redis {
+	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		t.Fatalf("redis-server not found (%v): apt-get install redis-server", err)
@@ -59,6 +70,9 @@ func StartRedis(t testing.TB) *Redis {
 	// may take it first: then try another.
 	for try := 1; ; try++ {
 		r.port = freePort(t)
+		if prepare != nil {
+			prepare(r)
+		}
 		err := r.start()
 		if err == nil {
 			return r
@@ -101,8 +115,13 @@ func (r *Redis) Restart() {
 // start runs the server on r.port and waits until it answers PING, or
 // fails if it exits or stays silent first.
 func (r *Redis) start() error {
-	cmd := exec.Command(r.bin, "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
+	var args []string
+	if r.conf != "" {
+		args = append(args, r.conf)
+	}
+	args = append(args, "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", r.dir, "--daemonize", "no", "--loglevel", "warning")
+	cmd := exec.Command(r.bin, append(args, r.extra...)...)
 	cmd.Dir = r.dir
 	cmd.Stdout, cmd.Stderr = &r.out, &r.out
 	if err := cmd.Start(); err != nil {
