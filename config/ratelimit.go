@@ -36,10 +36,18 @@ type RateLimitRedis struct {
 	// two is required.
 	Address   string   `yaml:"address"`
 	Addresses []string `yaml:"addresses"`
+	// Cluster says Address is a Redis Cluster's configuration endpoint
+	// (one address that finds the nodes); several Addresses without
+	// MasterName are a Cluster anyway.
+	Cluster bool `yaml:"cluster"`
 	// MasterName selects Sentinel mode: Addresses are Sentinels watching
 	// the master of this name.
 	MasterName string `yaml:"master_name"`
-	Username   string `yaml:"username"`
+	// SentinelUsername and SentinelPassword authenticate to the
+	// Sentinels, when they ask for it.
+	SentinelUsername string `yaml:"sentinel_username"`
+	SentinelPassword string `yaml:"sentinel_password"`
+	Username         string `yaml:"username"`
 	// Password authenticates (AUTH); write it as ${REDIS_PASSWORD} to keep
 	// it out of the file.
 	Password string `yaml:"password"`

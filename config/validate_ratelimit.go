@@ -51,6 +51,15 @@ func (v *checker) rateLimitRedis(p string, r *RateLimitRedis) {
 	if r.MasterName != "" && len(r.Addresses) == 0 {
 		v.add(p+".master_name", "needs addresses: the Sentinels that know the master")
 	}
+	if r.Cluster && r.MasterName != "" {
+		v.add(p+".cluster", "is set with master_name; a store is a Cluster or behind Sentinels, not both")
+	}
+	if (r.SentinelUsername != "" || r.SentinelPassword != "") && r.MasterName == "" {
+		v.add(p+".sentinel_password", "applies with master_name only (Sentinel mode)")
+	}
+	if r.DB != 0 && r.MasterName == "" && (r.Cluster || len(r.Addresses) > 1) {
+		v.add(p+".db", "a Redis Cluster has only database 0")
+	}
 	if r.DB < 0 {
 		v.add(p+".db", "must not be negative, got %d", r.DB)
 	}

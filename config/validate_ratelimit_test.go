@@ -33,6 +33,11 @@ func TestValidateRateLimitStores(t *testing.T) {
 			`gh.yaml:9:28: rate_limits.d.redis.master_name: needs addresses: the Sentinels that know the master`,
 			`gh.yaml:10:44: rate_limits.e.redis.addresses[1]: "x" is not host:port, e.g. 127.0.0.1:8080 or :8080`,
 		}},
+		{"cluster and sentinel", RS + "  a: {redis: {addresses: [127.0.0.1:1, 127.0.0.1:2], master_name: m, cluster: true}}\n  b: {redis: {address: 127.0.0.1:1, sentinel_password: x}}\n  c: {redis: {address: 127.0.0.1:1, cluster: true, db: 2}}\n  d: {redis: {address: 127.0.0.1:1, cluster: true}}\n", []string{
+			`gh.yaml:6:79: rate_limits.a.redis.cluster: is set with master_name; a store is a Cluster or behind Sentinels, not both`,
+			`gh.yaml:7:56: rate_limits.b.redis.sentinel_password: applies with master_name only (Sentinel mode)`,
+			`gh.yaml:8:56: rate_limits.c.redis.db: a Redis Cluster has only database 0`,
+		}},
 	}, nil)
 }
 

@@ -78,7 +78,8 @@ func newLimiter(c *config.RateLimitStore, e *Env) (*limiterEntry, error) {
 		addrs = []string{r.Address}
 	}
 	rs, err := rlstore.NewRedis(rlstore.RedisOptions{
-		Addresses: addrs, MasterName: r.MasterName, Username: r.Username, Password: r.Password,
+		Addresses: addrs, Cluster: r.Cluster, MasterName: r.MasterName, Username: r.Username, Password: r.Password,
+		SentinelUsername: r.SentinelUsername, SentinelPassword: r.SentinelPassword,
 		DB: r.DB, TLS: r.TLS, Prefix: r.Prefix, Timeout: r.Timeout.D(),
 	})
 	if err != nil {

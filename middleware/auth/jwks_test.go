@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -600,4 +601,44 @@ func TestSharedKeySet(t *testing.T) {
 	ks.Close()
 	ks.Close()
 	noFetchers(t, next)
+}
+
+// FuzzJWK: whatever an IdP serves, parsing a key does not panic, and a
+// key it accepts verifies only algorithms of its own kind (an IdP's
+// "alg" cannot make an EC key verify HS256).
+func FuzzJWK(f *testing.F) {
+	k := keys()
+	for _, pub := range []any{&k.rsa.PublicKey, &k.ec256.PublicKey, &k.ec384.PublicKey, k.ed.Public()} {
+		b, _ := json.Marshal(jwkOf("k", pub))
+		f.Add(b)
+	}
+	for _, s := range []string{`{"kty":"oct","k":"c2VjcmV0"}`, `{"kty":"EC","crv":"P-256","x":"","y":""}`, `{"kty":"RSA","n":"AQAB","e":"AQAB","alg":"HS256"}`,
+		`{"kty":"EC","crv":"P-256","alg":"HS256","x":"AA","y":"AA"}`, `{"kty":"OKP","crv":"X25519","x":"AA"}`, `{"use":"enc"}`, `null`, `[]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		vk, err := parseJWK(raw)
+		if err != nil {
+			return
+		}
+		var kind []string
+		switch vk.key.(type) {
+		case *rsa.PublicKey:
+			kind = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512"}
+		case *ecdsa.PublicKey:
+			kind = []string{"ES256", "ES384", "ES512"}
+		case ed25519.PublicKey:
+			kind = []string{"EdDSA"}
+		default:
+			t.Fatalf("a JWK became a %T key", vk.key)
+		}
+		if len(vk.algs) == 0 {
+			t.Fatalf("an accepted key verifies nothing: %s", raw)
+		}
+		for _, alg := range vk.algs {
+			if !slices.Contains(kind, alg) {
+				t.Fatalf("a %T key may verify %s: %s", vk.key, alg, raw)
+			}
+		}
+	})
 }

@@ -20,12 +20,20 @@ import (
 type RedisOptions struct {
 	// Addresses are host:port pairs: one for a single server, several
 	// for a Redis Cluster, or Sentinels when MasterName is set. Required.
-	Addresses  []string
+	Addresses []string
+	// Cluster makes one address a Cluster's configuration endpoint.
+	Cluster    bool
 	MasterName string
 	Username   string
 	Password   string
-	DB         int
-	TLS        bool
+	// SentinelUsername and SentinelPassword authenticate to Sentinels.
+	SentinelUsername string
+	SentinelPassword string
+	DB               int
+	// TLS connects with TLS, verifying each server's certificate for the
+	// host of its own address (a Cluster's nodes, the master a Sentinel
+	// names).
+	TLS bool
 	// Prefix starts every key. Default "gatehouse:rl:".
 	Prefix string
 	// Timeout bounds each decision, the wait for a pooled connection
@@ -82,9 +90,10 @@ func NewRedis(o RedisOptions) (*Redis, error) {
 	if len(o.Addresses) == 0 {
 		return nil, errors.New("ratelimit store: no redis address")
 	}
-	host, _, err := net.SplitHostPort(o.Addresses[0])
-	if err != nil {
-		return nil, fmt.Errorf("ratelimit store: redis address %q: %w", o.Addresses[0], err)
+	for _, a := range o.Addresses {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			return nil, fmt.Errorf("ratelimit store: redis address %q: %w", a, err)
+		}
 	}
 	if o.Prefix == "" {
 		o.Prefix = "gatehouse:rl:"
@@ -94,9 +103,12 @@ func NewRedis(o RedisOptions) (*Redis, error) {
 	}
 	uo := &redis.UniversalOptions{
 		Addrs:                 o.Addresses,
+		IsClusterMode:         o.Cluster,
 		MasterName:            o.MasterName,
 		Username:              o.Username,
 		Password:              o.Password,
+		SentinelUsername:      o.SentinelUsername,
+		SentinelPassword:      o.SentinelPassword,
 		DB:                    o.DB,
 		DialTimeout:           o.Timeout,
 		ReadTimeout:           o.Timeout,
@@ -111,7 +123,17 @@ func NewRedis(o RedisOptions) (*Redis, error) {
 		MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
 	}
 	if o.TLS {
-		uo.TLSConfig = &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+		// One tls.Config's ServerName would be the first address's host
+		// for every node; dialing each with its own host verifies each.
+		nd := &net.Dialer{Timeout: o.Timeout, KeepAlive: 5 * time.Minute}
+		uo.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			host, _, err := net.SplitHostPort(addr)
+			if err != nil {
+				return nil, err
+			}
+			td := &tls.Dialer{NetDialer: nd, Config: &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}}
+			return td.DialContext(ctx, network, addr)
+		}
 	}
 	return &Redis{c: redis.NewUniversalClient(uo), prefix: o.Prefix, timeout: o.Timeout}, nil
 }

@@ -108,6 +108,21 @@ func TestRedisCluster(t *testing.T) {
 		}
 	})
 
+	t.Run("one configuration endpoint with Cluster", func(t *testing.T) {
+		// One node alone would be a plain client, answered MOVED for the
+		// keys of the other nodes' slots; Cluster makes it a cluster client.
+		one := newTopologyStore(t, store.RedisOptions{Addresses: rc.Addrs()[:1], Cluster: true})
+		on := map[int]bool{}
+		for i := range 12 {
+			b := store.Bucket{Policy: "endpoint", Key: "198.51.100." + strconv.Itoa(i)}
+			spendBurst(t, one, b, l)
+			on[holder(t, rc, redisKey(b))] = true
+		}
+		if len(on) != 3 {
+			t.Errorf("buckets on nodes %v; want all 3", on)
+		}
+	})
+
 	t.Run("distinct keys spread over the nodes", func(t *testing.T) {
 		before := make([]int, len(rc.Nodes))
 		for i, n := range rc.Nodes {
