@@ -26,12 +26,20 @@
 #          without compression, with gzip at levels 1 and 5 on both proxies,
 #          and with brotli at Gatehouse's default (nginx has no brotli in
 #          Debian). Gatehouse and nginx
+#   edge   HTTP/1.1 keep-alive, wrk; the 1 KiB GET on the route without
+#          auth or limit (plain), with JWT authentication (RS256 and ES256
+#          tokens from keys openssl makes at start, signed by bench/mintjwt),
+#          with JWT and a memory rate limit, with the limit alone, and with
+#          it in Redis (a redis-server started on LOAD_CPU; its CPU is a
+#          column of its own, not the proxy's). The limits never refuse;
+#          every response must be a 200. nginx runs plain and limit_req
+#          (it has no JWT verification); the rest is Gatehouse's
 #   The units each of these measures are in bench/lib/units.sh.
 #
 # Usage: bench/run.sh [SCENARIO...]   (arguments replace SCENARIOS)
 #
 # Settings (environment):
-#   SCENARIOS="http https h2"   also: cache-hit, compress
+#   SCENARIOS="http https h2"   also: cache-hit, compress, edge
 #   DURATION=10          seconds of each measured run
 #   WARMUP=3             seconds of the warm-up before each measured run
 #   CONNECTIONS=50       client connections; a list ("50 1000") runs each in turn
@@ -99,7 +107,7 @@ trap 'exit 130' INT TERM
 check_settings() {
 	local s c max=0 inflight
 	for s in $SCENARIOS; do
-		case $s in http | https | h2 | cache-hit | compress) ;; *) die "unknown scenario '$s' (http, https, h2, cache-hit, compress)" ;; esac
+		case $s in http | https | h2 | cache-hit | compress | edge) ;; *) die "unknown scenario '$s' (http, https, h2, cache-hit, compress, edge)" ;; esac
 	done
 	case $NGINX_CACHE_SENDFILE in on | off) ;; *) die "NGINX_CACHE_SENDFILE must be on or off, got '$NGINX_CACHE_SENDFILE'" ;; esac
 	[[ $H2_STREAMS =~ ^[1-9][0-9]*$ ]] || die "H2_STREAMS must be a whole number, got '$H2_STREAMS'"
@@ -127,8 +135,8 @@ check_settings() {
 	if tls_scenarios && [ -z "$(scenario_proxies https)" ]; then
 		log "note: the TLS scenarios run only $TLS_PROXIES, and PROXIES has none of them"
 	fi
-	if feature_scenarios && [ -z "$(unit_proxies hit-1k)" ]; then
-		log "note: cache-hit and compress run only $FEATURE_PROXIES, and PROXIES has none of them"
+	if { feature_scenarios || has_scenario edge; } && [ -z "$(unit_proxies hit-1k)" ]; then
+		log "note: cache-hit, compress and edge run only $FEATURE_PROXIES, and PROXIES has none of them"
 	fi
 }
 
@@ -137,6 +145,9 @@ build() {
 	(cd "$ROOT" && go build -trimpath -o "$WORK/gatehouse" ./cmd/gatehouse)
 	if [[ " $PROXIES " == *" stdlib "* ]]; then
 		(cd "$ROOT" && go build -trimpath -o "$WORK/stdlibproxy" ./bench/stdlibproxy)
+	fi
+	if has_scenario edge; then
+		(cd "$ROOT" && go build -trimpath -o "$WORK/mintjwt" ./bench/mintjwt)
 	fi
 }
 
@@ -149,13 +160,17 @@ configure() {
 	take_port GATEHOUSE_TLS_PORT
 	take_port NGINX_TLS_PORT
 	take_port STDLIB_TLS_PORT
+	take_port REDIS_PORT
 	PORT=([gatehouse]=$GATEHOUSE_PORT [nginx]=$NGINX_PORT [haproxy]=$HAPROXY_PORT [stdlib]=$STDLIB_PORT)
 	TLS_PORT=([gatehouse]=$GATEHOUSE_TLS_PORT [nginx]=$NGINX_TLS_PORT [stdlib]=$STDLIB_TLS_PORT)
 	if tls_scenarios; then make_cert; fi
+	if has_scenario edge; then make_jwt_keys; fi
 	write_backend_conf
 	write_nginx_conf
 	write_haproxy_cfg
 	write_gatehouse_yaml
+	"$WORK/gatehouse" validate -config "$WORK/gatehouse.yaml" >"$WORK/validate.log" 2>&1 ||
+		die "gatehouse validate refuses the generated config: $(cat "$WORK/validate.log")"
 }
 
 write_env() {
@@ -171,6 +186,7 @@ write_env() {
 		[ -z "$(sbin haproxy)" ] || echo "haproxy: $("$(sbin haproxy)" -v | head -1)"
 		echo "wrk: $(wrk -v 2>&1 | head -1)"
 		if has_scenario h2; then echo "h2load: $(h2load --version 2>&1 | head -1)"; fi
+		if has_scenario edge; then echo "redis: $("$(sbin redis-server)" --version)"; fi
 		if tls_scenarios; then
 			echo "openssl: $(openssl version)"
 			for p in $(scenario_proxies https); do
@@ -225,7 +241,7 @@ main() {
 		ln -sfn "$(basename "$OUT")" "$ROOT/bench/out/latest" 2>/dev/null || true
 	fi
 	RESULTS=$OUT/results.tsv
-	printf 'scenario\tconns\tround\tproxy\trequests\trps\tp99_ms\tmean_ms\tcpu_us_per_req\tcore0_us_per_req\tproxy_core_pct\tcore0_other_pct\tnon2xx\tsocket_errors\tload1\telapsed_s\trss_mib\tcore0_softirq_pct\n' >"$RESULTS"
+	printf 'scenario\tconns\tround\tproxy\trequests\trps\tp99_ms\tmean_ms\tcpu_us_per_req\tcore0_us_per_req\tproxy_core_pct\tcore0_other_pct\tnon2xx\tsocket_errors\tload1\telapsed_s\trss_mib\tcore0_softirq_pct\tp50_ms\tredis_us_per_req\tredis_calls_per_req\n' >"$RESULTS"
 
 	build
 	configure

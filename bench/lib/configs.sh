@@ -59,6 +59,7 @@ $(nginx_temp_paths backend)
         location ~ ^/(64k|8m)$ { root $WORK/www; sendfile on; }
         location = /bighead { add_header X-Pad "$(printf '%*s' 3072 '' | tr ' ' p)"; return 200 "$body"; }
 $(if feature_scenarios; then backend_feature_locations "$body"; fi)
+$(if has_scenario edge; then backend_edge_locations; fi)
     }
 }
 EOF
@@ -122,6 +123,7 @@ http {
     keepalive_requests 100000000;  # nginx closes client connections after 1000 by default; Gatehouse never
 $(nginx_temp_paths nginx)
 $(if has_scenario cache-hit; then nginx_cache_path; fi)
+$(if has_scenario edge; then nginx_limit_zone; fi)
     upstream backend {
         server 127.0.0.1:$BACKEND_PORT;
         keepalive $KEEPALIVE;
@@ -132,6 +134,7 @@ $(if has_scenario cache-hit; then nginx_cache_path; fi)
         listen 127.0.0.1:$NGINX_PORT backlog=4096;
 $(nginx_location)
 $(if feature_scenarios; then nginx_feature_locations; fi)
+$(if has_scenario edge; then nginx_edge_locations; fi)
     }
 $(if tls_scenarios; then nginx_tls_server; fi)
 }
@@ -209,6 +212,7 @@ upstreams:
       passive: {max_fails: 0}
 EOF
 		if has_scenario cache-hit; then gatehouse_caches; fi
+		if has_scenario edge; then gatehouse_edge_stores; fi
 		cat <<EOF
 routes:
   - name: all
@@ -216,6 +220,7 @@ routes:
     upstream: backend
 EOF
 		if feature_scenarios; then gatehouse_feature_routes; fi
+		if has_scenario edge; then gatehouse_edge_routes; fi
 	} >"$WORK/gatehouse.yaml"
 }
 
@@ -330,4 +335,95 @@ gatehouse_feature_routes() {
 			printf '  - name: %s\n    match: {path: /%s}\n    upstream: backend\n    compress: %s\n' "$name" "$name" "$opts"
 		done
 	fi
+}
+
+# ---------------------------------------------------------------- edge
+
+# The edge scenario's routes, one per unit (bench/lib/units.sh): /jwt
+# (JWT, both keys), /jwtlimit (JWT and the memory limit), /limit (the
+# memory limit), /rlimit (the same limit in Redis). The limit is far above
+# what this machine can send (a million a second, a million at once, per
+# client address), so it never refuses: what it costs is the bookkeeping.
+EDGE_LIMIT='{name: big, key: client_ip, rate: 1000000/s, burst: 1000000'
+
+# make_jwt_keys writes an RSA 2048 and an EC P-256 key pair (openssl) and
+# signs a token with each (bench/mintjwt; kid rs and es, sub bench, exp
+# ten years ahead) into TOKEN_RS and TOKEN_ES.
+make_jwt_keys() {
+	local k
+	mkdir -p "$WORK/jwt"
+	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/jwt/rs256.pem" 2>>"$WORK/openssl.log" &&
+		openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$WORK/jwt/es256.pem" 2>>"$WORK/openssl.log" ||
+		die "openssl could not make the JWT keys; see $WORK/openssl.log"
+	for k in rs256 es256; do
+		openssl pkey -in "$WORK/jwt/$k.pem" -pubout -out "$WORK/jwt/$k.pub.pem" 2>>"$WORK/openssl.log" ||
+			die "openssl could not write the $k public key; see $WORK/openssl.log"
+	done
+	chmod 644 "$WORK/jwt/"*.pub.pem
+	TOKEN_RS=$("$WORK/mintjwt" -key "$WORK/jwt/rs256.pem" -kid rs) || die "mintjwt failed (RS256)"
+	TOKEN_ES=$("$WORK/mintjwt" -key "$WORK/jwt/es256.pem" -kid es) || die "mintjwt failed (ES256)"
+}
+
+# gatehouse_edge_stores prints the top-level blocks the edge routes use:
+# the JWT authenticator with both public keys, and the Redis store (on
+# the harness's redis-server; on_error deny, so an outage would show as
+# 503s, not as memory decisions).
+gatehouse_edge_stores() {
+	cat <<YAML
+authenticators:
+  bench:
+    jwt:
+      keys: [{file: $WORK/jwt/rs256.pub.pem, kid: rs}, {file: $WORK/jwt/es256.pub.pem, kid: es}]
+rate_limits:
+  shared: {redis: {address: 127.0.0.1:$REDIS_PORT}, on_error: deny}
+YAML
+}
+
+gatehouse_edge_routes() {
+	cat <<YAML
+  - name: jwt
+    match: {path: /jwt}
+    upstream: backend
+    auth: {use: [bench]}
+  - name: jwtlimit
+    match: {path: /jwtlimit}
+    upstream: backend
+    auth: {use: [bench]}
+    rate_limit:
+      - $EDGE_LIMIT}
+  - name: limit
+    match: {path: /limit}
+    upstream: backend
+    rate_limit:
+      - $EDGE_LIMIT}
+  - name: rlimit
+    match: {path: /rlimit}
+    upstream: backend
+    rate_limit:
+      - $EDGE_LIMIT, store: shared}
+YAML
+}
+
+# nginx_limit_zone is limit_req's shared zone: by client address (every
+# wrk connection comes from 127.0.0.1, one key, as in Gatehouse), at the
+# same never-refusing rate as Gatehouse's limit.
+nginx_limit_zone() {
+	echo '    limit_req_zone $binary_remote_addr zone=edge:10m rate=1000000r/s;'
+}
+
+# nginx_edge_locations: /limit/ goes through limit_req with a burst as big
+# as Gatehouse's and nodelay (nothing waits), answers a refusal with 429
+# as Gatehouse does, and says what limit_req decided in X-Limit-Req, so
+# the start checks can see it ran. nginx has no JWT verification of its
+# own (that is the commercial NGINX Plus's auth_jwt, or njs/Lua code).
+nginx_edge_locations() {
+	nginx_proxy_location /limit/ 'limit_req zone=edge burst=1000000 nodelay;' 'limit_req_status 429;' \
+		'add_header X-Limit-Req $limit_req_status;'
+}
+
+# backend_edge_locations: GET /jwt/authz answers with the Authorization
+# header it received, in brackets, so the start check can see that
+# Gatehouse does not send the token upstream.
+backend_edge_locations() {
+	echo '        location = /jwt/authz { return 200 "[$http_authorization]"; }'
 }

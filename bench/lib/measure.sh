@@ -63,6 +63,15 @@ parse_wrk() {
 	END { printf "%d %.0f %.3f %.3f %d %d\n", req, rps, p99, mean, non2xx, sockerr }' "$1"
 }
 
+# wrk_p50 prints the median latency (ms) of wrk's --latency output.
+wrk_p50() {
+	awk '/^ +50%/ {
+		v = $2
+		if (v ~ /us$/) v = v / 1000; else if (v ~ /ms$/) v = v + 0; else if (v ~ /s$/) v = v * 1000
+		p = v }
+	END { printf "%.3f\n", p }' "$1"
+}
+
 # parse_h2load prints the same fields from h2load's output. h2load reports
 # no percentiles: p99_ms is 0 (shown as "-"); mean_ms is its mean time
 # for request. Errors are requests that errored or timed out.
@@ -81,11 +90,11 @@ parse_h2load() {
 	END { printf "%d %.0f %.3f %.3f %d %d\n", req, rps, 0, mean, non2xx, err }' "$1"
 }
 
-# load_run runs the load of unit $1 (a scenario, or a unit of cache-hit
-# or compress: wrk on the unit's path, with its Accept-Encoding) against
-# port $2.
+# load_run runs the load of unit $1 (a scenario, or a unit of cache-hit,
+# compress or edge: wrk on the unit's path, with its Accept-Encoding or
+# bearer token) against port $2.
 load_run() { # unit port seconds conns outfile
-	local url=https://127.0.0.1:$2/ enc hdr=()
+	local url=https://127.0.0.1:$2/ h hdr=()
 	case $1 in
 	http | https)
 		[ "$1" = http ] && url=http://127.0.0.1:$2/
@@ -98,8 +107,8 @@ load_run() { # unit port seconds conns outfile
 		grep -q '^Application protocol: h2$' "$5" || log "WARNING: h2load did not speak h2 (see $5)"
 		;;
 	*)
-		enc=$(unit_encoding "$1")
-		[ -z "$enc" ] || hdr=(-H "Accept-Encoding: $enc")
+		h=$(unit_header "$1")
+		[ -z "$h" ] || hdr=(-H "$h")
 		taskset -c "$LOAD_CPU" wrk -t1 -c"$4" -d"$3"s --timeout 10s --latency "${hdr[@]}" "http://127.0.0.1:$2$(unit_path "$1")" >"$5" 2>&1 ||
 			log "wrk exited $? (see $5)"
 		;;
@@ -109,7 +118,7 @@ load_run() { # unit port seconds conns outfile
 # ---------------------------------------------------------------- measure
 
 RESULTS=
-HDR='%-10s %-6s %-5s %-10s %10s %9s %9s %12s %12s %8s %8s %7s %7s\n'
+HDR='%-15s %-6s %-5s %-10s %10s %9s %9s %12s %12s %8s %8s %7s %7s\n'
 print_header() {
 	printf "$HDR" scen conns round proxy requests rps p99_ms cpu_us/req core0_us/req proxy% core0-x% non2xx sockerr
 }
@@ -122,8 +131,9 @@ measure() { # unit proxy conns round
 	load_run "$s" "$port" "$WARMUP" "$c" "$OUT/raw/$s-c$c-r$r-$p-warmup.txt"
 	unit_before "$s" "$p"
 	pids=$(proxy_pids "$p")
-	local load t0 t1 cpu0 cpu1 core0 core1
+	local load t0 t1 cpu0 cpu1 core0 core1 aux0=0 aux1=0 calls0=0 calls1=0
 	load=$(cut -d' ' -f1 /proc/loadavg)
+	if [ -n "$REDIS_PID" ]; then calls0=$(redis_decisions) aux0=$(cpu_ticks "$REDIS_PID"); fi
 	cpu0=$(cpu_ticks $pids)
 	core0=$(core_ticks "$PROXY_CPU")
 	t0=$(date +%s.%N)
@@ -131,26 +141,30 @@ measure() { # unit proxy conns round
 	t1=$(date +%s.%N)
 	cpu1=$(cpu_ticks $pids)
 	core1=$(core_ticks "$PROXY_CPU")
+	if [ -n "$REDIS_PID" ]; then aux1=$(cpu_ticks "$REDIS_PID") calls1=$(redis_decisions); fi
 	[ "$(proxy_pids "$p")" = "$pids" ] || log "warning: $p's processes changed during the run (a worker restarted?)"
 	unit_after "$s" "$p" "$r"
-	local rss req rps p99 mean non2xx sockerr
+	local rss req rps p99 mean non2xx sockerr p50=0
 	rss=$(rss_kib $pids)
 	if [ "$s" = h2 ]; then
 		read -r req rps p99 mean non2xx sockerr < <(parse_h2load "$raw")
 	else
 		read -r req rps p99 mean non2xx sockerr < <(parse_wrk "$raw")
+		p50=$(wrk_p50 "$raw")
 	fi
 	[ "$req" -gt 0 ] || { log "no request completed against $p; see $raw"; req=0; }
 	local row
 	row=$(awk -v s="$s" -v c="$c" -v r="$r" -v p="$p" -v req="$req" -v rps="$rps" -v p99="$p99" -v mean="$mean" \
 		-v n2="$non2xx" -v se="$sockerr" -v hz="$CLK_TCK" -v d0="$((cpu1 - cpu0))" \
-		-v b0="${core0% *}" -v b1="${core1% *}" -v s0="${core0#* }" -v s1="${core1#* }" -v T0="$t0" -v T1="$t1" -v load="$load" -v rss="$rss" '
+		-v b0="${core0% *}" -v b1="${core1% *}" -v s0="${core0#* }" -v s1="${core1#* }" -v T0="$t0" -v T1="$t1" -v load="$load" -v rss="$rss" \
+		-v p50="$p50" -v da="$((aux1 - aux0))" -v dc="$((calls1 - calls0))" '
 		BEGIN {
 			el = T1 - T0; busy = b1 - b0; sirq = s1 - s0
 			us = req ? d0 / hz * 1e6 / req : 0
 			cus = req ? busy / hz * 1e6 / req : 0
-			printf "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%.2f\t%.2f\t%.1f\t%.1f\t%d\t%d\t%s\t%.1f\t%d\t%.1f\n", s, c, r, p, req, rps, p99, mean, us, cus,
-				d0 / hz / el * 100, (busy - d0) / hz / el * 100, n2, se, load, el, rss / 1024, sirq / hz / el * 100
+			printf "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%.2f\t%.2f\t%.1f\t%.1f\t%d\t%d\t%s\t%.1f\t%d\t%.1f\t%s\t%.2f\t%.3f\n", s, c, r, p, req, rps, p99, mean, us, cus,
+				d0 / hz / el * 100, (busy - d0) / hz / el * 100, n2, se, load, el, rss / 1024, sirq / hz / el * 100,
+				p50, req ? da / hz * 1e6 / req : 0, req ? dc / req : 0
 		}')
 	printf '%s\n' "$row" >>"$RESULTS"
 	awk -F'\t' -v f="$HDR" '{ printf f, $1, $2, $3, $4, $5, $6, ($1 == "h2" ? "-" : $7), $9, $10, $11, $12, $13, $14 }' <<<"$row"
@@ -224,6 +238,8 @@ summarize() {
 			fi
 			unset med
 		done
+		summarize_rounds "$c"
 		summarize_features "$c"
+		summarize_edge "$c"
 	done
 }

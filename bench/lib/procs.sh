@@ -16,8 +16,8 @@ tls_scenarios() { has_scenario https || has_scenario h2; }
 sbin() { command -v "$1" 2>/dev/null || { [ -x "/usr/sbin/$1" ] && echo "/usr/sbin/$1"; } || true; }
 
 # install_packages installs what is missing. Debian's postinst scripts
-# would start the system nginx and haproxy on port 80; a policy-rc.d that
-# says no (exit 101) stops that. One already in place is left as it is.
+# would start the system nginx, haproxy and redis-server on their usual
+# ports; a policy-rc.d that says no (exit 101) stops that. One already in place is left as it is.
 install_packages() {
 	local need=() want=()
 	[ -n "$(sbin nginx)" ] || need+=(nginx)
@@ -25,8 +25,13 @@ install_packages() {
 	if tls_scenarios; then
 		command -v openssl >/dev/null || need+=(openssl)
 	fi
-	if tls_scenarios || has_scenario cache-hit || has_scenario compress; then
+	if tls_scenarios || has_scenario cache-hit || has_scenario compress || has_scenario edge; then
 		command -v curl >/dev/null || need+=(curl)
+	fi
+	if has_scenario edge; then
+		command -v openssl >/dev/null || need+=(openssl)
+		[ -n "$(sbin redis-server)" ] || need+=(redis-server)
+		command -v redis-cli >/dev/null || need+=(redis-tools)
 	fi
 	if has_scenario h2; then
 		command -v h2load >/dev/null || need+=(nghttp2-client)
@@ -157,12 +162,35 @@ start_bg() { # name cpu cmd... ; sets STARTED to the PID
 	PIDS+=("$STARTED")
 }
 
+# REDIS_PID is the redis-server start_redis started (edge only), "" if none.
+REDIS_PID=
+
+# start_redis starts a redis-server for the edge scenario's Redis store on
+# LOAD_CPU, beside the load generator and the backend: loopback only, no
+# persistence, its directory in the temp dir.
+start_redis() {
+	mkdir -p "$WORK/redis"
+	start_bg redis "$LOAD_CPU" "$(sbin redis-server)" --port "$REDIS_PORT" --bind 127.0.0.1 --protected-mode yes \
+		--save "" --appendonly no --dir "$WORK/redis" --daemonize no --loglevel warning
+	REDIS_PID=$STARTED
+	wait_listening "$REDIS_PORT" "$STARTED" redis-server
+	[ "$(redis-cli -p "$REDIS_PORT" ping)" = PONG ] || die "redis-server on port $REDIS_PORT does not answer PING"
+}
+
+# redis_decisions prints how many scripts (EVALSHA and EVAL, the Redis
+# store's one command per decision) the harness's redis-server has run.
+redis_decisions() {
+	redis-cli -p "$REDIS_PORT" info commandstats |
+		awk -F'[:=,]' '/^cmdstat_(evalsha|eval):/ { n += $3 } END { print n + 0 }'
+}
+
 start_all() {
 	local nginx
 	nginx=$(sbin nginx)
 	start_bg backend "$LOAD_CPU" "$nginx" -p "$WORK" -c "$WORK/backend.conf" -g 'daemon off;'
 	wait_listening "$BACKEND_PORT" "$STARTED" "backend nginx"
 	probe "$BACKEND_PORT" || die "backend does not serve the 1 KiB body"
+	if has_scenario edge; then start_redis; fi
 	local p
 	for p in $PROXIES; do
 		case $p in

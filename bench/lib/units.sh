@@ -1,5 +1,6 @@
 # bench/lib/units.sh: what run.sh measures for each scenario, and the
-# checks of the cache-hit and compress scenarios. Sourced by run.sh.
+# checks and summaries of the cache-hit, compress and edge scenarios.
+# Sourced by run.sh.
 #
 # A scenario is one or more units; a unit is one kind of request, measured
 # on each of its proxies once per round, and is what results.tsv's
@@ -17,6 +18,19 @@
 #   gzip-5      the same at level 5
 #   br          Accept-Encoding: br, Gatehouse at its default brotli level
 #               (Debian's nginx has no brotli module)
+# and edge (the API gateway's edge: authentication and rate limits) is
+#   plain            GET / on the route without auth or limit (the http
+#                    scenario's request); Gatehouse and nginx
+#   jwt-rs256        GET /jwt/1k with an RS256 bearer token (Gatehouse)
+#   jwt-es256        the same with an ES256 token (Gatehouse)
+#   jwt-es256+limit  GET /jwtlimit/1k, ES256 and a memory rate limit
+#                    (Gatehouse)
+#   limit            GET /limit/1k through a rate limit that never
+#                    refuses: Gatehouse's in memory, nginx's limit_req
+#   redis-limit      GET /rlimit/1k, the same limit in Redis (Gatehouse;
+#                    the harness's redis-server, on LOAD_CPU)
+# nginx has no JWT verification (NGINX Plus's auth_jwt is not in Debian),
+# so the JWT units are Gatehouse's alone.
 
 FEATURE_PROXIES="gatehouse nginx" # the proxies this harness configures for them
 JSON_FILE= # set by check_features
@@ -25,6 +39,7 @@ scenario_units() {
 	case $1 in
 	cache-hit) echo "hit-1k hit-64k proxied-1k pass-1k" ;;
 	compress) echo "identity gzip-1 gzip-5 br" ;;
+	edge) echo "plain jwt-rs256 jwt-es256 jwt-es256+limit limit redis-limit" ;;
 	*) echo "$1" ;;
 	esac
 }
@@ -45,6 +60,10 @@ unit_path() {
 	gzip-1) echo /gz1/100k.json ;;
 	gzip-5) echo /gz5/100k.json ;;
 	br) echo /br/100k.json ;;
+	jwt-rs256 | jwt-es256) echo /jwt/1k ;;
+	jwt-es256+limit) echo /jwtlimit/1k ;;
+	limit) echo /limit/1k ;;
+	redis-limit) echo /rlimit/1k ;;
 	*) echo / ;;
 	esac
 }
@@ -57,6 +76,21 @@ unit_encoding() {
 	esac
 }
 
+# unit_header prints the one request header the load generator adds for
+# unit $1, if any: the Accept-Encoding, or the bearer token.
+unit_header() {
+	local enc
+	enc=$(unit_encoding "$1")
+	if [ -n "$enc" ]; then echo "Accept-Encoding: $enc"; fi
+	case $1 in
+	jwt-rs256) echo "Authorization: Bearer $TOKEN_RS" ;;
+	jwt-es256*) echo "Authorization: Bearer $TOKEN_ES" ;;
+	esac
+}
+
+# edge_unit reports whether $1 is a unit of the edge scenario.
+edge_unit() { [[ " $(scenario_units edge) " == *" $1 "* ]]; }
+
 # unit_proxies prints the proxies of PROXIES that run unit $1.
 unit_proxies() {
 	local p out=()
@@ -64,7 +98,7 @@ unit_proxies() {
 		case $1 in
 		http) out+=("$p") ;;
 		https | h2) if tls_proxy "$p"; then out+=("$p"); fi ;;
-		br) if [ "$p" = gatehouse ]; then out+=("$p"); fi ;;
+		br | jwt-* | redis-limit) if [ "$p" = gatehouse ]; then out+=("$p"); fi ;;
 		*) if [[ " $FEATURE_PROXIES " == *" $p "* ]]; then out+=("$p"); fi ;;
 		esac
 	done
@@ -111,7 +145,8 @@ backend_cached_requests() { wc -l <"$WORK/backend-cache.log"; }
 # store /cache/1k and /cache/64k (the second GET a hit) and must not
 # store /nostore/1k. compress: each proxy must answer each unit with the
 # right Content-Encoding and a body that decodes to the JSON file; the
-# compressed sizes go to sizes.tsv. What each answered goes to env.txt.
+# compressed sizes go to sizes.tsv. edge: check_edge. What each answered
+# goes to env.txt.
 check_features() {
 	local p u got i
 	JSON_FILE=$WORK/www/100k.json
@@ -155,6 +190,7 @@ check_features() {
 			log "gatehouse's default gzip level gives $got"
 		fi
 	fi
+	if has_scenario edge; then check_edge; fi
 }
 
 # check_encoding fetches path from proxy p with Accept-Encoding enc (none
@@ -203,21 +239,27 @@ unit_median() { # unit conns proxy
 	awk -F'\t' -v u="$1" -v c="$2" -v p="$3" '$1 == u && $2 == c && $4 == p { print $9 }' "$RESULTS" | median
 }
 
-# summarize_features prints, for the units of cache-hit and compress, each
-# proxy's CPU per request in every round (the noise), the comparisons
-# the scenarios are for, and the compressed sizes.
-summarize_features() { # conns
+# summarize_rounds prints, for the units of cache-hit, compress and edge,
+# each proxy's CPU per request in every round (the noise).
+summarize_rounds() { # conns
 	local c=$1 u p
-	feature_scenarios || return 0
+	feature_scenarios || has_scenario edge || return 0
 	printf '\nCPU µs/request per round (core0-x%% of the noisiest round), %s connections\n' "$c"
 	for u in $(all_units); do
 		case $u in http | https | h2) continue ;; esac
 		for p in $(unit_proxies "$u"); do
 			awk -F'\t' -v u="$u" -v c="$c" -v p="$p" '$1 == u && $2 == c && $4 == p {
 				s = s sprintf(" %.1f", $9); if ($12 > x) x = $12 }
-				END { printf "  %-11s %-10s%s   (%.1f)\n", u, p, s, x }' "$RESULTS"
+				END { printf "  %-15s %-10s%s   (%.1f)\n", u, p, s, x }' "$RESULTS"
 		done
 	done
+}
+
+# summarize_features prints, for the units of cache-hit and compress, the
+# comparisons the scenarios are for, and the compressed sizes.
+summarize_features() { # conns
+	local c=$1 u p
+	feature_scenarios || return 0
 	if has_scenario cache-hit; then
 		printf '\nA hit against a proxied request (medians of CPU µs/request)\n'
 		local h h64 x s
@@ -245,4 +287,110 @@ summarize_features() { # conns
 			done
 		done
 	fi
+}
+
+# ---------------------------------------------------------------- edge
+
+# edge_fetch GETs unit u's path from proxy p with the unit's header (or,
+# with a third argument, that header instead; "" for none) and prints:
+# status, bytes, then [RateLimit] [X-Limit-Req] [WWW-Authenticate].
+edge_fetch() { # proxy unit [header]
+	local h hdr=()
+	if [ $# -ge 3 ]; then h=$3; else h=$(unit_header "$2"); fi
+	[ -z "$h" ] || hdr=(-H "$h")
+	curl -s --max-time 10 -o /dev/null "${hdr[@]}" \
+		-w '%{http_code} %{size_download} [%header{ratelimit}] [%header{x-limit-req}] [%header{www-authenticate}]' \
+		"http://127.0.0.1:${PORT[$1]}$(unit_path "$2")"
+}
+
+# check_edge runs once before measuring: every edge unit must answer 200
+# with the whole body on each of its proxies; a limited unit must show it
+# ran (Gatehouse's RateLimit field, nginx's X-Limit-Req: PASSED); a JWT
+# unit must refuse a request without a token and one with a broken
+# signature (401, Bearer challenge); the token must not reach the backend;
+# and a redis-limit request must run the script in Redis. What each
+# answered goes to env.txt.
+check_edge() {
+	local u p got want bad n0 n1
+	for u in $(scenario_units edge); do
+		for p in $(unit_proxies "$u"); do
+			got=$(edge_fetch "$p" "$u") || die "$p: GET $(unit_path "$u") failed"
+			echo "edge $p $u $(unit_path "$u"): $got" >>"$OUT/env.txt"
+			[[ $got == "200 $BODY_BYTES "* ]] || die "$p answers $u ($(unit_path "$u")) with '$got'; want 200 and $BODY_BYTES bytes"
+			case $p/$u in
+			gatehouse/*limit) [[ $got =~ ^200\ [0-9]+\ \[\"big\"\;r=[0-9]+ ]] || die "gatehouse: $u has no RateLimit field ('$got'): is the limit on?" ;;
+			nginx/limit) [[ $got == *" [PASSED] "* ]] || die "nginx: limit_req did not run on $(unit_path "$u") ('$got')" ;;
+			esac
+			case $u in jwt-*) ;; *) continue ;; esac
+			got=$(edge_fetch "$p" "$u" "") || die "$p: GET $(unit_path "$u") failed"
+			echo "edge $p $u without a token: $got" >>"$OUT/env.txt"
+			[[ $got == "401 "*"[Bearer realm="* ]] || die "$p lets $u through without a token ('$got'); want 401 and a Bearer challenge"
+			want=$(unit_header "$u")
+			bad=${want:0:${#want}-20}$([ "${want:${#want}-20:1}" = A ] && echo B || echo A)${want:${#want}-19}
+			got=$(edge_fetch "$p" "$u" "$bad") || die "$p: GET $(unit_path "$u") failed"
+			echo "edge $p $u with a broken signature: $got" >>"$OUT/env.txt"
+			[[ $got == "401 "* ]] || die "$p accepts $u with a broken signature ('$got'); want 401"
+		done
+	done
+	if [[ " $(unit_proxies jwt-es256) " == *" gatehouse "* ]]; then
+		got=$(curl -s --max-time 10 -H "$(unit_header jwt-es256)" "http://127.0.0.1:${PORT[gatehouse]}/jwt/authz")
+		echo "edge gatehouse: the Authorization header the backend got: $got" >>"$OUT/env.txt"
+		[ "$got" = "[]" ] || die "gatehouse sent the backend the Authorization header '$got'; want none"
+	fi
+	if [[ " $(unit_proxies redis-limit) " == *" gatehouse "* ]]; then
+		n0=$(redis_decisions)
+		edge_fetch gatehouse redis-limit >/dev/null
+		n1=$(redis_decisions)
+		echo "edge gatehouse redis-limit: Redis ran the script $((n1 - n0)) time(s) for one request" >>"$OUT/env.txt"
+		[ $((n1 - n0)) -eq 1 ] || die "one redis-limit request ran the script $((n1 - n0)) times in Redis; want 1"
+	fi
+	log "edge checks passed (every unit 200, limits on, tokens required and not forwarded, Redis consulted)"
+}
+
+# edge_median prints the median of results.tsv column k for unit u,
+# conns c and proxy p.
+edge_median() { # unit conns proxy column
+	awk -F'\t' -v u="$1" -v c="$2" -v p="$3" -v k="$4" '$1 == u && $2 == c && $4 == p { print $k }' "$RESULTS" | median
+}
+
+# summarize_edge prints the edge scenario's table: per unit and proxy the
+# medians of CPU µs/request, what the unit adds to the same proxy's plain
+# request (+µs and ×), Gatehouse's ratio to nginx (nginx's same unit, or,
+# marked *, nginx's plain request where nginx has no such unit),
+# requests/s, p50 and p99 latency, and Redis's own CPU (not counted in
+# cpu_us/req) and script runs per request.
+summarize_edge() { # conns
+	local c=$1 u p v base nplain nu row
+	has_scenario edge || return 0
+	printf '\nedge, %s connections (medians; +plain and xplain: against the same proxy'"'"'s plain unit)\n' "$c"
+	printf '  %-15s %-10s %10s %8s %7s %8s %8s %7s %7s %9s %10s %7s\n' unit proxy cpu_us/req +plain xplain x_nginx rps p50_ms p99_ms redis_us redis_calls non2xx
+	nplain=$(edge_median plain "$c" nginx 9)
+	for u in $(scenario_units edge); do
+		for p in $(unit_proxies "$u"); do
+			v=$(edge_median "$u" "$c" "$p" 9)
+			base=$(edge_median plain "$c" "$p" 9)
+			nu=
+			if [ "$p" = gatehouse ]; then
+				if [[ " $(unit_proxies "$u") " == *" nginx "* ]]; then
+					nu="$(edge_median "$u" "$c" nginx 9) "
+				elif [[ " $PROXIES " == *" nginx "* ]]; then
+					nu="$nplain *"
+				fi
+			fi
+			row=$(awk -F'\t' -v u="$u" -v c="$c" -v p="$p" '$1 == u && $2 == c && $4 == p { n += $13 + $14 } END { print n + 0 }' "$RESULTS")
+			awk -v u="$u" -v p="$p" -v v="$v" -v b="$base" -v nu="$nu" -v rps="$(edge_median "$u" "$c" "$p" 6)" \
+				-v p50="$(edge_median "$u" "$c" "$p" 19)" -v p99="$(edge_median "$u" "$c" "$p" 7)" \
+				-v ru="$(edge_median "$u" "$c" "$p" 20)" -v rc="$(edge_median "$u" "$c" "$p" 21)" -v bad="$row" 'BEGIN {
+				split(nu, n, " ")
+				xn = (nu == "") ? "-" : sprintf("%.2fx%s", n[1] ? v / n[1] : 0, n[2])
+				printf "  %-15s %-10s %10.2f %+8.2f %6.2fx %8s %8.0f %7.3f %7.3f %9.2f %10.3f %7d\n",
+					u, p, v, v - b, b ? v / b : 0, xn, rps, p50, p99, ru, rc, bad }'
+		done
+	done
+	printf '  x_nginx marked * is against nginx'"'"'s plain unit: nginx has no JWT verification. redis_us: redis-server'"'"'s\n'
+	printf '  own CPU µs per request (not in cpu_us/req); redis_calls: scripts Redis ran per request (1 for redis-limit).\n'
+	awk -F'\t' -v c="$c" '$1 == "redis-limit" && $2 == c && ($21 < 0.99 || $21 > 1.05) { print "  WARNING: redis-limit round " $3 ": " $21 " Redis scripts per request" }
+		$2 == c && $1 != "redis-limit" && $21 > 0.001 { print "  WARNING: " $1 " round " $3 " " $4 ": " $21 " Redis scripts per request, want 0" }' "$RESULTS"
+	awk -F'\t' -v c="$c" -v units=" $(scenario_units edge) " '$2 == c && index(units, " " $1 " ") && $13 + $14 > 0 {
+		print "  WARNING: " $1 " round " $3 " " $4 ": " $13 " non-2xx, " $14 " socket errors (a limit refused, or Redis failed)" }' "$RESULTS"
 }
