@@ -64,6 +64,7 @@ func do(t *testing.T, method, url string, h ...string) (*http.Response, []byte) 
 func TestAnswerWrittenAsSent(t *testing.T) {
 	body := []byte("<html>please log in</html>")
 	var log bytes.Buffer
+	challenge := append(make([]string, 0, 4), `Bearer realm="sso"`) // room an append must not use
 	srv := answerServer(t, &log, func() error {
 		a := &Answer{Status: http.StatusFound, Body: body, Err: fmt.Errorf("the service answered 302: %w", errDenied), Header: http.Header{
 			"Location":          {"https://login.example/?rd=%2Fapp"},
@@ -75,8 +76,9 @@ func TestAnswerWrittenAsSent(t *testing.T) {
 			"Keep-Alive":        {"timeout=5"},
 			"Transfer-Encoding": {"chunked"},
 			"X-Request-Id":      {"the service's own"},
+			"Www-Authenticate":  challenge,
 		}}
-		return WithHeader(fmt.Errorf("route app: %w", a), "X-Extra", "attached")
+		return WithHeader(WithHeader(fmt.Errorf("route app: %w", a), "X-Extra", "attached"), "WWW-Authenticate", `Basic realm="x"`)
 	})
 	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for _, accept := range []string{"", "application/json"} {
@@ -103,9 +105,15 @@ func TestAnswerWrittenAsSent(t *testing.T) {
 				t.Errorf("Accept %q: %s %q was written", accept, k, v)
 			}
 		}
+		if got := strings.Join(h["Www-Authenticate"], "|"); got != `Bearer realm="sso"|Basic realm="x"` {
+			t.Errorf("Accept %q: WWW-Authenticate %q, want the answer's and the attached one", accept, got)
+		}
 		if h.Get("X-Request-Id") != "rid-1" || len(h["X-Request-Id"]) != 1 || h.Get("X-Extra") != "attached" || len(res.TransferEncoding) != 0 {
 			t.Errorf("Accept %q: X-Request-Id %q, X-Extra %q, Transfer-Encoding %v", accept, h["X-Request-Id"], h.Get("X-Extra"), res.TransferEncoding)
 		}
+	}
+	if spare := challenge[:2][1]; spare != "" {
+		t.Errorf("the funnel wrote %q into the answer's header", spare)
 	}
 	if l := log.String(); !strings.Contains(l, "status=302") || !strings.Contains(l, "the service answered 302: denied by the service") {
 		t.Errorf("the log does not say 302 and why:\n%s", l)
@@ -149,9 +157,12 @@ func TestAnswerNoContent(t *testing.T) {
 func TestAnswerToGRPC(t *testing.T) {
 	var log bytes.Buffer
 	srv := answerServer(t, &log, func() error {
-		return &Answer{Status: http.StatusUnauthorized, Header: http.Header{"Content-Type": {"text/html"}}, Body: []byte("<html>")}
+		return &Answer{Status: http.StatusUnauthorized, Header: http.Header{"Content-Type": {"text/html"}, "Set-Cookie": {"a=b"}}, Body: []byte("<html>")}
 	})
 	res, body := do(t, http.MethodPost, srv.URL, "Content-Type", "application/grpc")
+	if res.Header.Get("Set-Cookie") != "" {
+		t.Errorf("a gRPC client got the answer's Set-Cookie")
+	}
 	if res.StatusCode != 200 || res.Header.Get("Grpc-Status") != "16" || len(body) != 0 || res.Header.Get("Content-Type") != "application/grpc" {
 		t.Errorf("%d grpc-status %q, Content-Type %q, body %q", res.StatusCode, res.Header.Get("Grpc-Status"), res.Header.Get("Content-Type"), body)
 	}

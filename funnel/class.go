@@ -121,11 +121,12 @@ func ForStatus(status int) *Class {
 // instead of its own text or JSON answer. The funnel's header hygiene
 // holds: headers an earlier attempt set are dropped (the request ID
 // kept, and not replaced by one in Header), headers attached with
-// WithHeader are added, hop-by-hop fields (and those Connection names)
-// and Content-Length in Header are never written; Content-Length is
-// Body's, and a response without Content-Type gets none (no sniffing).
-// A gRPC request gets the gRPC status of Status instead, as for every
-// failure: a gRPC client cannot read an HTTP body. An Answer whose
+// WithHeader are added to Header's, hop-by-hop fields (and those
+// Connection names) and Content-Length in Header are never written;
+// Content-Length is Body's, and a response without Content-Type gets
+// none (no sniffing). A gRPC request gets the gRPC status of Status
+// instead, as for every failure, and none of Header: a gRPC client
+// cannot read an HTTP body. An Answer whose
 // Status is outside 200-599, or is 499 (the funnel's mark of a client
 // gone), is ignored.
 //

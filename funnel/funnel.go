@@ -9,6 +9,7 @@ package funnel
 import (
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -55,14 +56,19 @@ func (f *Funnel) write(w http.ResponseWriter, r *http.Request, c *Class, err err
 			delete(h, k)
 		}
 	}
+	ct, grpc := grpcContentType(r.Header)
+	a := answerOf(err, c)
+	if a != nil && !grpc {
+		f.answerHeader(h, a)
+	}
 	headersOf(err, func(name, value string) { h[name] = append(h[name], value) })
-	if ct, ok := grpcContentType(r.Header); ok {
+	if grpc {
 		writeGRPC(w, ct, c)
 		return
 	}
 	var body []byte
-	if a := answerOf(err, c); a != nil {
-		body = f.answerHeader(h, a)
+	if a != nil {
+		body = answerBody(h, a)
 	} else {
 		body = ownAnswer(h, r, c)
 	}
@@ -95,9 +101,8 @@ func ownAnswer(h http.Header, r *http.Request, c *Class) []byte {
 	return []byte(body)
 }
 
-// answerHeader copies a's header into h, as Answer's doc says, and
-// returns the body to write: nil for a status that has none.
-func (f *Funnel) answerHeader(h http.Header, a *Answer) []byte {
+// answerHeader copies a's header into h, as Answer's doc says.
+func (f *Funnel) answerHeader(h http.Header, a *Answer) {
 	conn := a.Header["Connection"]
 	for k, vv := range a.Header {
 		switch {
@@ -105,8 +110,13 @@ func (f *Funnel) answerHeader(h http.Header, a *Answer) []byte {
 			len(conn) > 0 && namedByConnection(conn, k):
 			continue
 		}
-		h[k] = vv
+		h[k] = slices.Clip(vv) // an append copies: a's header stays as it is
 	}
+}
+
+// answerBody completes the header of answer a and returns the body to
+// write: nil for a status that has none.
+func answerBody(h http.Header, a *Answer) []byte {
 	if _, ok := h["Content-Type"]; !ok {
 		h["Content-Type"] = nil // as sent: net/http would otherwise sniff one
 	}

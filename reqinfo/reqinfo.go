@@ -75,6 +75,12 @@ type Identity struct {
 	// Claims are further facts the method vouches for (a token's claims,
 	// flattened to strings); nil when none.
 	Claims map[string]string
+	// Headers are header fields the method vouches for, set as they are
+	// on the request sent upstream (forward auth's copies of its
+	// service's response headers): canonical names, values free of
+	// control characters. Nil when none; shared between requests, so
+	// never modified.
+	Headers http.Header
 }
 
 // OutboundEditor edits the header of the request sent upstream. h is the

@@ -3,7 +3,9 @@
 // the request's credentials admits it, and its identity goes upstream in
 // headers the route names. A request no method admits never reaches the
 // backend: 401 with every method's WWW-Authenticate challenge, or 403
-// when a method knew who it was but that identity may not use the route.
+// when a method knew who it was but that identity may not use the route,
+// or, when a method answers for itself (forward auth passes on its
+// service's denial), the first such answer.
 //
 // The identity headers are Gatehouse's to set: whatever a client sends
 // under those names (or under the claims prefix) is removed from every
@@ -26,7 +28,12 @@ type Method interface {
 	// Authenticate returns who r's credentials say it is. It returns an
 	// error wrapping ErrNoCredentials when r carries none of this kind,
 	// ErrBadCredentials when they are wrong, and ErrNotAllowed when they
-	// are right but not for this route. Safe for concurrent use.
+	// are right but not for this route. An error carrying a
+	// *funnel.Answer is the method's own answer to the client, given
+	// instead of the generic 401 or 403 when no method admits. A nil
+	// identity with a nil error admits r as nobody in particular
+	// (forward auth whose service failed, with OnError "allow"). Safe
+	// for concurrent use.
 	Authenticate(r *http.Request) (*reqinfo.Identity, error)
 	// Challenge is the WWW-Authenticate value a 401 offers for this
 	// method; "" for none.
@@ -126,7 +133,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		info.SecretParams = append(info.SecretParams, h.secretParams...)
 	}
 	var why []error
-	forbidden := false
+	forbidden, answered := false, false
 	for _, m := range h.o.Methods {
 		id, err := m.Authenticate(r)
 		if err == nil {
@@ -138,9 +145,17 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, ErrNotAllowed) {
 			forbidden = true
 		}
-		if !errors.Is(err, ErrNoCredentials) || len(h.o.Methods) == 1 {
+		answer := errors.As(err, new(*funnel.Answer))
+		answered = answered || answer
+		if answer || !errors.Is(err, ErrNoCredentials) || len(h.o.Methods) == 1 {
 			why = append(why, err)
 		}
+	}
+	if answered {
+		// The funnel writes the first answer in the chain: the first
+		// method's that answered for itself.
+		h.fail(w, r, errors.Join(why...))
+		return
 	}
 	if forbidden {
 		h.fail(w, r, fmt.Errorf("%w: %w", errors.Join(why...), errForbidden))
@@ -162,7 +177,9 @@ func reason(why []error) error {
 
 // outbound sets the identity headers on the request sent upstream, after
 // removing any the client sent, and lets the methods remove their
-// credentials.
+// credentials. The identity's own Headers come before the route's
+// identity headers, which win. A nil id (admitted as nobody) only
+// removes.
 type outbound struct {
 	h  *handler
 	id *reqinfo.Identity
@@ -182,6 +199,12 @@ func (e *outbound) EditOutbound(hd http.Header, r *http.Request) {
 	}
 	for _, s := range h.strippers {
 		s.StripHeader(hd)
+	}
+	if e.id == nil {
+		return
+	}
+	for k, vv := range e.id.Headers {
+		hd[k] = vv
 	}
 	if h.o.UserHeader != "" && e.id.User != "" {
 		hd[http.CanonicalHeaderKey(h.o.UserHeader)] = []string{clean(e.id.User)}
