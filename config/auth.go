@@ -8,6 +8,47 @@ type Authenticator struct {
 	Basic  *BasicAuth  `yaml:"basic"`
 	APIKey *APIKeyAuth `yaml:"api_key"`
 	JWT    *JWTAuth    `yaml:"jwt"`
+	// Forward asks an authentication service (nginx auth_request,
+	// Traefik forwardAuth).
+	Forward *ForwardAuth `yaml:"forward"`
+}
+
+// ForwardAuth sends each request's method, target and chosen headers to
+// an authentication service: a 2xx admits, a 3xx or 4xx goes back to the
+// client as the service sent it.
+type ForwardAuth struct {
+	// URL is the service: https, or http (an auth service usually runs
+	// beside Gatehouse).
+	URL string `yaml:"url"`
+	// CA is a PEM bundle to verify an https service with instead of the
+	// system roots.
+	CA string `yaml:"ca"`
+	// RequestHeaders are the client's header fields sent along. Default
+	// Authorization and Cookie; [] for none.
+	RequestHeaders []string `yaml:"request_headers"`
+	// UserHeader is the answer's header that names the user.
+	UserHeader string `yaml:"user_header"`
+	// CopyHeaders are the answer's header fields an admission sets on
+	// the request sent upstream.
+	CopyHeaders []string `yaml:"copy_headers"`
+	// Timeout bounds one subrequest. Default 5s.
+	Timeout Duration `yaml:"timeout"`
+	// OnError is what a failing service (5xx, timeout, down) means: deny
+	// (503, the default) or allow (admit as nobody; optional auth only).
+	OnError string `yaml:"on_error"`
+	// Cache remembers admissions briefly; absent, none.
+	Cache *ForwardAuthCache `yaml:"cache"`
+}
+
+// ForwardAuthCache remembers a forward authenticator's admissions.
+type ForwardAuthCache struct {
+	// TTL is how long. Required.
+	TTL Duration `yaml:"ttl"`
+	// Key names the request headers whose values identify a session.
+	// Default request_headers.
+	Key []string `yaml:"key"`
+	// MaxEntries bounds what is kept. Default 10000.
+	MaxEntries int `yaml:"max_entries"`
 }
 
 // JWTAuth checks signed JSON Web Tokens against fixed keys, a JWKS URL,
@@ -128,7 +169,8 @@ type RouteAuth struct {
 	Use []string `yaml:"use"`
 	// UserHeader carries the identity upstream. Default X-Auth-User.
 	UserHeader string `yaml:"user_header"`
-	// MethodHeader carries the kind that admitted it (basic, api_key);
+	// MethodHeader carries the kind that admitted it (basic, api_key,
+	// jwt, forward);
 	// "" sends none.
 	MethodHeader string `yaml:"method_header"`
 	// ClaimHeaders maps claims to upstream headers, e.g.
@@ -149,7 +191,23 @@ func (a *Authenticator) fillDefaults() {
 	if a.JWT != nil {
 		a.JWT.fillDefaults()
 	}
+	if a.Forward != nil {
+		a.Forward.fillDefaults()
+	}
 }
+
+func (a *ForwardAuth) fillDefaults() {
+	if a.RequestHeaders == nil {
+		a.RequestHeaders = []string{"Authorization", "Cookie"}
+	}
+	setZero(&a.Timeout, Duration(5*time.Second))
+	setZero(&a.OnError, "deny")
+	if a.Cache != nil {
+		a.Cache.fillDefaults()
+	}
+}
+
+func (c *ForwardAuthCache) fillDefaults() { setZero(&c.MaxEntries, 10000) }
 
 func (a *JWTAuth) fillDefaults() {
 	setZero(&a.Realm, "Gatehouse")

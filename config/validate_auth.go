@@ -32,11 +32,15 @@ func (v *checker) authenticators() {
 			kinds++
 			v.jwtAuth(p+".jwt", a.JWT)
 		}
+		if a != nil && a.Forward != nil {
+			kinds++
+			v.forwardAuth(p+".forward", a.Forward)
+		}
 		switch {
 		case kinds == 0:
-			v.add(p, "has no kind; give it basic: {users: {...}}, api_key: {keys: [...]} or jwt: {keys: [...]}")
+			v.add(p, "has no kind; give it basic: {users: {...}}, api_key: {keys: [...]}, jwt: {keys: [...]} or forward: {url: ...}")
 		case kinds > 1:
-			v.add(p, "sets more than one of basic, api_key and jwt; an authenticator is one kind (list several in a route's auth.use)")
+			v.add(p, "sets more than one of basic, api_key, jwt and forward; an authenticator is one kind (list several in a route's auth.use)")
 		}
 	}
 }

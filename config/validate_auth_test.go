@@ -32,8 +32,8 @@ func TestValidateAuthenticators(t *testing.T) {
 	os.WriteFile(priv, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: privDER}), 0o600)
 	runValidateCases(t, []validateCase{
 		{"kinds", A + "  a: {}\n  b: {basic: {users: {u: '" + goodHash + "'}}, api_key: {keys: [{sha256: " + sha("k") + ", identity: k}]}}\n", []string{
-			`gh.yaml:6:3: authenticators.a: has no kind; give it basic: {users: {...}}, api_key: {keys: [...]} or jwt: {keys: [...]}`,
-			`gh.yaml:7:3: authenticators.b: sets more than one of basic, api_key and jwt; an authenticator is one kind (list several in a route's auth.use)`,
+			`gh.yaml:6:3: authenticators.a: has no kind; give it basic: {users: {...}}, api_key: {keys: [...]}, jwt: {keys: [...]} or forward: {url: ...}`,
+			`gh.yaml:7:3: authenticators.b: sets more than one of basic, api_key, jwt and forward; an authenticator is one kind (list several in a route's auth.use)`,
 		}},
 		{"basic", A + "  a: {basic: {}}\n  b: {basic: {users: {alice: secret, bob: '$2a$13$" + goodHash[7:] + "'}}}\n  c: {basic: {htpasswd: " + htpasswd + "}}\n  d: {basic: {htpasswd: /nonexistent/htpasswd}}\n", []string{
 			`gh.yaml:6:7: authenticators.a.basic: has no users; give it users: {alice: <bcrypt hash>} or htpasswd: <file> (make a hash with htpasswd -nbB alice PASSWORD)`,
@@ -68,6 +68,16 @@ func TestValidateAuthenticators(t *testing.T) {
 			`gh.yaml:20:69: authenticators.c.jwt.jwks.min_refresh: is longer than max_refresh (1h0m0s)`,
 			`gh.yaml:21:25: authenticators.d.jwt.jwks.url: "ftp://idp/keys": the scheme must be https`,
 			`gh.yaml:22:56: authenticators.e.jwt.jwks.ca: cannot read CA bundle: open /nonexistent.pem: no such file or directory`,
+		}},
+		{"forward", A + "  a: {forward: {}}\n  b: {forward: {url: 'ftp://x', on_error: maybe}}\n  c: {forward: {url: 'http://127.0.0.1:9/v', timeout: 0s, request_headers: [Connection], cache: {ttl: 1h, max_entries: 0}}}\n  d: {forward: {url: 'https://auth.example.com/v', ca: /nonexistent.pem, cache: {ttl: 10s, key: [X-Session]}}}\n", []string{
+			`gh.yaml:6:7: authenticators.a.forward.url: is required: the authentication service, e.g. http://127.0.0.1:9091/verify`,
+			`gh.yaml:7:43: authenticators.b.forward.on_error: unknown value "maybe"; use deny (answer 503 while the service fails) or allow (admit as nobody: optional auth only)`,
+			`gh.yaml:8:7: authenticators.c.forward: request header "Connection" is not one Gatehouse passes on`,
+			`gh.yaml:8:55: authenticators.c.forward.timeout: must be greater than 0, got 0s`,
+			`gh.yaml:8:103: authenticators.c.forward.cache.ttl: is over 10m: a session the service revokes would keep working that long`,
+			`gh.yaml:8:120: authenticators.c.forward.cache.max_entries: must be greater than 0, e.g. 10000`,
+			`gh.yaml:9:7: authenticators.d.forward: cache key header "X-Session" is not one of the request headers sent, ["Authorization" "Cookie"]`,
+			`gh.yaml:9:56: authenticators.d.forward.ca: cannot read CA bundle: open /nonexistent.pem: no such file or directory`,
 		}},
 		{"route", A + "  s: {basic: {users: {u: '" + goodHash + "'}}}\nroutes:\n  - upstream: api\n    auth: {}\n  - upstream: api\n    match: {path: /b}\n    auth: {use: [s, s, x], user_header: 'bad header', claim_headers: {email: 'a b'}}\n", []string{
 			`gh.yaml:9:5: routes[0].auth.use: is required: the names of authenticators to try, e.g. [staff]`,

@@ -43,16 +43,18 @@ var checks = map[string]demoCheck{
 	"curl -i /api/quota":                            checkQuota,
 	"curl -i /api/private":                          checkNoKey,
 	"curl -i -X OPTIONS -H 'Origin: https://app.example.com' -H 'Access-Control-Request-Method: POST' /api/echo": checkPreflight,
-	"curl -i -X DELETE /api/hello":                         checkMethodNotAllowed,
-	"curl -i -H 'X-API-Key: demo-key' /api/private":        checkKey,
-	"curl -i /api/orders":                                  checkNoToken,
-	"curl -i -H 'Authorization: Bearer TOKEN' /api/orders": checkToken,
-	"curl -i /assets/style.css":                            checkStatic,
-	"curl -i -H 'Range: bytes=0-9' /assets/app.js":         checkRange,
-	"curl -i /old-api/time":                                checkRedirect,
-	"curl -i /api/../assets/app.js":                        checkNormalized,
-	"curl -i /assets":                                      checkDirRedirect,
-	"curl -i -H 'Bad Name: x' /api/hello":                  checkMalformed,
+	"curl -i -X DELETE /api/hello":                              checkMethodNotAllowed,
+	"curl -i -H 'X-API-Key: demo-key' /api/private":             checkKey,
+	"curl -i /api/orders":                                       checkNoToken,
+	"curl -i -H 'Authorization: Bearer TOKEN' /api/orders":      checkToken,
+	"curl -i /api/staff":                                        checkNoSession,
+	"curl -i -H 'Cookie: demo_session=demo-session' /api/staff": checkSession,
+	"curl -i /assets/style.css":                                 checkStatic,
+	"curl -i -H 'Range: bytes=0-9' /assets/app.js":              checkRange,
+	"curl -i /old-api/time":                                     checkRedirect,
+	"curl -i /api/../assets/app.js":                             checkNormalized,
+	"curl -i /assets":                                           checkDirRedirect,
+	"curl -i -H 'Bad Name: x' /api/hello":                       checkMalformed,
 	"curl -i -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' /ws": checkWebSocket,
 }
 
@@ -513,6 +515,30 @@ func checkToken(t *testing.T, base string, c command) {
 	readAll(t, res.Body)
 	if res.StatusCode != http.StatusUnauthorized {
 		t.Errorf("a token with a changed signature: %d, want 401", res.StatusCode)
+	}
+}
+
+// checkNoSession: without a session the auth service's redirect to its
+// login page reaches the client as the service sent it (status,
+// Location, body), the API never asked.
+func checkNoSession(t *testing.T, base string, c command) {
+	res := send(t, c)
+	body := readAll(t, res.Body)
+	loc := res.Header.Get("Location")
+	if res.StatusCode != http.StatusFound || !strings.HasSuffix(strings.SplitN(loc, "?", 2)[0], "/login") ||
+		!strings.Contains(loc, "rd="+url.QueryEscape(base+"/api/staff")) || !strings.Contains(body, "log in first") {
+		t.Errorf("%d, Location %q, body %q; want the auth service's 302 to its login page, back to /api/staff", res.StatusCode, loc, body)
+	}
+}
+
+// checkSession: with the session cookie the API answers, told the user
+// and groups the auth service named (a client's own X-Auth-User is
+// replaced).
+func checkSession(t *testing.T, base string, c command) {
+	res := send(t, c, "X-Auth-User", "admin", "X-Auth-Groups", "root")
+	body := readAll(t, res.Body)
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, `"x_auth_user": "sso-user"`) || !strings.Contains(body, `"x_auth_groups": "staff"`) {
+		t.Errorf("%d %s; want 200 with x_auth_user sso-user and x_auth_groups staff", res.StatusCode, body)
 	}
 }
 

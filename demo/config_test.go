@@ -105,7 +105,7 @@ func wantExample(t *testing.T, cfg *config.Config, vars map[string]string) {
 			t.Errorf("assets route %+v, want static from %s", r, vars["ASSETS"])
 		}
 	}
-	if want := []string{"api", "api-quota", "api-private", "api-orders", "assets", "websocket", "old-api", "health", "app"}; !slices.Equal(names, want) {
+	if want := []string{"api", "api-quota", "api-private", "api-orders", "api-staff", "assets", "websocket", "old-api", "health", "app"}; !slices.Equal(names, want) {
 		t.Errorf("routes %v, want %v", names, want)
 	}
 }

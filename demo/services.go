@@ -17,6 +17,7 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -168,6 +169,13 @@ func api(instance string) http.Handler {
 			"authorization": r.Header.Get("Authorization"),
 		})
 	})
+	mux.HandleFunc("GET /staff", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, map[string]any{
+			"message":       "for callers the demo auth service admitted (forward auth)",
+			"x_auth_user":   r.Header.Get("X-Auth-User"),
+			"x_auth_groups": r.Header.Get("X-Auth-Groups"),
+		})
+	})
 	mux.HandleFunc("GET /quota", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{"instance": instance, "message": "a costly call: Gatehouse lets each client make 3 a minute"})
 	})
@@ -199,7 +207,32 @@ func jwks(pub *ecdsa.PublicKey) http.Handler {
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		writeJSON(w, set)
 	})
+	mux.HandleFunc("/verify", verify)
+	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "The demo login page: a real one would set the demo_session cookie.\n")
+	})
 	return mux
+}
+
+// DemoSession is the session cookie value the demo auth service accepts.
+const DemoSession = "demo-session"
+
+// verify is the demo auth service's forward-auth endpoint: a request
+// with the demo session is admitted and named; any other is sent to the
+// login page, with where it was going (from the X-Forwarded-* headers
+// Gatehouse sets, which a client cannot forge).
+func verify(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie("demo_session"); err == nil && c.Value == DemoSession {
+		w.Header().Set("X-Auth-User", "sso-user")
+		w.Header().Set("X-Auth-Groups", "staff")
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	back := r.Header.Get("X-Forwarded-Proto") + "://" + r.Header.Get("X-Forwarded-Host") + r.Header.Get("X-Forwarded-Uri")
+	w.Header().Set("Location", "http://"+r.Host+"/login?rd="+url.QueryEscape(back))
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusFound)
+	io.WriteString(w, "log in first: the demo auth service sends you to its login page\n")
 }
 
 // Token is a token of the demo IdP for sub, valid for a day, holding

@@ -55,8 +55,8 @@ func TestExampleLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := len(cfg.Routes); got != 9 {
-		t.Errorf("example has %d routes, want 9", got)
+	if got := len(cfg.Routes); got != 10 {
+		t.Errorf("example has %d routes, want 10", got)
 	}
 }
 

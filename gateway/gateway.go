@@ -7,6 +7,7 @@ package gateway
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/textproto"
 
@@ -144,9 +145,14 @@ func Compile(cfg *config.Config, env *Env) (*Runtime, error) {
 		rt.close()
 		return nil, err
 	}
-	if rt.authenticators, err = middleware.Authenticators(cfg, rt.keySetsByName()); err != nil {
+	if rt.authenticators, err = middleware.Authenticators(cfg, rt.keySetsByName(), rt.env.Log); err != nil {
 		rt.close()
 		return nil, err
+	}
+	for _, m := range rt.authenticators {
+		if c, ok := m.(io.Closer); ok {
+			rt.components = append(rt.components, closerComponent{c})
+		}
 	}
 	if err := rt.compileRoutes(); err != nil {
 		rt.close()

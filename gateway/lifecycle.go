@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"sync/atomic"
 
@@ -133,3 +134,10 @@ type poolComponent struct{ p *upstream.Pool }
 
 func (c poolComponent) Start(ctx context.Context) error { c.p.Start(ctx); return nil }
 func (c poolComponent) Close() error                    { c.p.Wait(); return nil }
+
+// closerComponent is a part with nothing to start that holds resources
+// until the runtime retires (a forward authenticator's connections).
+type closerComponent struct{ c io.Closer }
+
+func (c closerComponent) Start(context.Context) error { return nil }
+func (c closerComponent) Close() error                { return c.c.Close() }

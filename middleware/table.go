@@ -235,10 +235,12 @@ func buildAuth(s *Scope) (func(http.Handler) http.Handler, error) {
 // verified-credential cache, its bound on concurrent hash checks).
 // keySets are the jwt authenticators' JWKS key sets by authenticator
 // name, which outlive the runtime.
-func Authenticators(c *config.Config, keySets map[string]*auth.KeySet) (map[string]auth.Method, error) {
+// log hears what a method notices outside the funnel (a forward auth
+// service failing while on_error is allow).
+func Authenticators(c *config.Config, keySets map[string]*auth.KeySet, log *slog.Logger) (map[string]auth.Method, error) {
 	ms := make(map[string]auth.Method, len(c.Authenticators))
 	for name, a := range c.Authenticators {
-		m, err := authMethod(a, keySets[name])
+		m, err := authMethod(a, keySets[name], log.With("authenticator", name))
 		if err != nil {
 			return nil, fmt.Errorf("authenticator %q: %w", name, err)
 		}
@@ -248,10 +250,17 @@ func Authenticators(c *config.Config, keySets map[string]*auth.KeySet) (map[stri
 }
 
 // authMethod builds one authenticator.
-func authMethod(c *config.Authenticator, ks *auth.KeySet) (auth.Method, error) {
+func authMethod(c *config.Authenticator, ks *auth.KeySet, log *slog.Logger) (auth.Method, error) {
 	switch {
 	case c == nil:
 		return nil, fmt.Errorf("no such authenticator")
+	case c.Forward != nil:
+		o, err := config.ForwardOptions(c.Forward)
+		if err != nil {
+			return nil, err
+		}
+		o.Logger = log
+		return auth.NewForward(o)
 	case c.JWT != nil:
 		o, err := config.JWTOptions(c.JWT)
 		if err != nil {

@@ -57,6 +57,8 @@ Try:
   curl -i %[1]s/api/orders                             needs a token (JWT): 401 with WWW-Authenticate: Bearer
   curl -i -H 'Authorization: Bearer %[7]s' \
        %[1]s/api/orders  a token of the demo IdP (ES256, checked against its JWKS): 200, the API gets the user and scope, not the token
+  curl -i %[1]s/api/staff                              forward auth: without a session the 302 of the auth service to its login page comes back as sent
+  curl -i -H 'Cookie: demo_session=demo-session' %[1]s/api/staff   with a session: 200, the API is told the user and groups the service named
   curl -i %[1]s/assets/style.css                        a static file with ETag and Last-Modified
   curl -i -H 'Range: bytes=0-9' %[1]s/assets/app.js     a range request (206)
   curl -i %[1]s/old-api/time                            a redirect to /api/time
