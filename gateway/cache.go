@@ -93,11 +93,7 @@ func newStore(c *config.Cache, e *Env) (store.Store, error) {
 // adoptCaches makes rt's stores the ones in use and closes those it no
 // longer uses. Called with e.mu held.
 func (e *Env) adoptCaches(rt *Runtime) {
-	for name, ce := range e.caches {
-		if n, ok := rt.caches[name]; !ok || n != ce {
-			_ = ce.st.Close()
-		}
-	}
+	retireUnused(e.caches, rt.caches, func(ce *cacheEntry) { _ = ce.st.Close() })
 	e.caches = rt.caches
 	rt.freshCaches = nil
 }
@@ -130,4 +126,15 @@ func (e *Env) CloseCaches() {
 	e.caches = nil
 	e.closeLimiters()
 	e.closeKeySets()
+}
+
+// retireUnused stops each entry of in use that next does not keep (by
+// name, the very same entry): what a new runtime no longer needs, or
+// made anew.
+func retireUnused[E comparable](inUse, next map[string]E, stop func(E)) {
+	for name, e := range inUse {
+		if n, ok := next[name]; !ok || n != e {
+			stop(e)
+		}
+	}
 }

@@ -78,11 +78,7 @@ func (e *Env) keySet(name string, c *config.JWKS) (ke *keySetEntry, fresh bool, 
 // adoptKeySets makes rt's key sets the ones in use and closes those it no
 // longer uses. Called with e.mu held.
 func (e *Env) adoptKeySets(rt *Runtime) {
-	for name, ke := range e.keySets {
-		if n, ok := rt.keySets[name]; !ok || n != ke {
-			_ = ke.ks.Close()
-		}
-	}
+	retireUnused(e.keySets, rt.keySets, func(ke *keySetEntry) { _ = ke.ks.Close() })
 	e.keySets = rt.keySets
 	rt.freshKeySets = nil
 }

@@ -117,11 +117,7 @@ func (e *Env) localLimiter() rlstore.Store {
 // adoptLimiters makes rt's stores the ones in use and stops those it no
 // longer uses. Called with e.mu held.
 func (e *Env) adoptLimiters(rt *Runtime) {
-	for name, le := range e.limiters {
-		if n, ok := rt.limiters[name]; !ok || n != le {
-			le.stop()
-		}
-	}
+	retireUnused(e.limiters, rt.limiters, func(le *limiterEntry) { le.stop() })
 	e.limiters = rt.limiters
 	rt.freshLimiters = nil
 }
