@@ -4,14 +4,15 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gatehouse-proxy/gatehouse/internal/passhash"
 	"github.com/gatehouse-proxy/gatehouse/reqinfo"
@@ -72,9 +73,15 @@ func NewBasic(o BasicOptions) (*Basic, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if err := checkRealm(o.Realm); err != nil {
+		return nil, err
+	}
 	b := &Basic{realm: o.Realm, users: o.Users, slots: make(chan struct{}, o.MaxConcurrent),
 		ttl: o.CacheFor, now: o.Now, cache: map[[32]byte]time.Time{}, maxKeep: 10000}
 	for u, h := range o.Users {
+		if err := checkUserID(u); err != nil {
+			return nil, fmt.Errorf("user %q: %w", u, err)
+		}
 		if err := passhash.Check(h); err != nil {
 			return nil, fmt.Errorf("user %q: %w", u, err)
 		}
@@ -90,7 +97,7 @@ func NewBasic(o BasicOptions) (*Basic, error) {
 
 // Challenge implements Method.
 func (b *Basic) Challenge() string {
-	return `Basic realm=` + strconv.Quote(b.realm) + `, charset="UTF-8"`
+	return `Basic realm=` + quotedString(b.realm) + `, charset="UTF-8"`
 }
 
 // Authenticate implements Method.
@@ -98,6 +105,12 @@ func (b *Basic) Authenticate(r *http.Request) (*reqinfo.Identity, error) {
 	user, pass, ok := basicAuth(r.Header.Get("Authorization"))
 	if !ok {
 		return nil, fmt.Errorf("basic: %w", ErrNoCredentials)
+	}
+	// RFC 7617 2: no control characters; 2.1: charset="UTF-8" is what
+	// the challenge announces. Refused before any hash is checked, which
+	// tells nothing about which users exist.
+	if !utf8.ValidString(user) || !utf8.ValidString(pass) || hasCTL(user) || hasCTL(pass) {
+		return nil, fmt.Errorf("basic: the user-id or password is not UTF-8 text without control characters: %w", ErrBadCredentials)
 	}
 	key := b.key(user, pass)
 	if b.remembered(key) {
@@ -131,6 +144,55 @@ func basicAuth(v string) (user, pass string, ok bool) {
 	}
 	user, pass, ok = strings.Cut(string(raw), ":")
 	return user, pass, ok
+}
+
+// checkUserID refuses a configured user-id no client can send (RFC 7617
+// 2): one with a colon (the user-pass is split at the first), a control
+// character, or bytes that are not UTF-8.
+func checkUserID(u string) error {
+	switch {
+	case strings.Contains(u, ":"):
+		return errors.New("a user-id cannot hold a colon (RFC 7617 section 2)")
+	case hasCTL(u):
+		return errors.New("a user-id cannot hold control characters (RFC 7617 section 2)")
+	case !utf8.ValidString(u):
+		return errors.New("a user-id must be UTF-8 (RFC 7617 section 2.1)")
+	}
+	return nil
+}
+
+// hasCTL reports whether s holds an ASCII control character (RFC 5234
+// CTL: %x00-1F and %x7F).
+func hasCTL(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0
+}
+
+// checkRealm refuses a realm a quoted-string cannot carry (RFC 9110
+// 5.6.4): control characters other than HTAB.
+func checkRealm(realm string) error {
+	if strings.IndexFunc(realm, func(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }) >= 0 {
+		return fmt.Errorf("realm %q holds a control character, which a challenge cannot carry", realm)
+	}
+	return nil
+}
+
+// quotedString writes s as an HTTP quoted-string (RFC 9110 5.6.4): DQUOTE
+// and backslash escaped, every other byte as it is (HTAB, SP, VCHAR and
+// obs-text, which is where UTF-8 goes). strconv.Quote would write Go
+// escapes (\u200b) that HTTP reads as other characters. s holds no
+// control characters (checkRealm).
+func quotedString(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 2)
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '"' || c == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(s[i])
+	}
+	b.WriteByte('"')
+	return b.String()
 }
 
 func (b *Basic) key(user, pass string) [32]byte {

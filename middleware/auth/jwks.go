@@ -320,14 +320,17 @@ func (j *jwks) fetch(ctx context.Context) (*keySet, time.Duration, error) {
 	if len(body) > maxJWKSBytes {
 		return nil, 0, fmt.Errorf("GET %s: the key set is over %d bytes", j.o.URL, maxJWKSBytes)
 	}
-	var doc struct {
-		Keys []json.RawMessage `json:"keys"`
-	}
+	// A map, not a struct: member names are case-sensitive (RFC 7517 5).
+	var doc map[string]json.RawMessage
+	var keys []json.RawMessage
 	if err := json.Unmarshal(body, &doc); err != nil {
 		return nil, 0, fmt.Errorf("GET %s: not a JSON Web Key Set: %w", j.o.URL, err)
 	}
+	if err := json.Unmarshal(doc["keys"], &keys); err != nil || keys == nil {
+		return nil, 0, fmt.Errorf("GET %s: not a JSON Web Key Set: no keys array", j.o.URL)
+	}
 	set := &keySet{}
-	for i, raw := range doc.Keys {
+	for i, raw := range keys {
 		k, err := parseJWK(raw)
 		if err != nil {
 			j.log.Debug("jwks: key skipped", "url", j.o.URL, "index", i, "err", err)
@@ -336,7 +339,7 @@ func (j *jwks) fetch(ctx context.Context) (*keySet, time.Duration, error) {
 		set.keys = append(set.keys, k)
 	}
 	if len(set.keys) == 0 {
-		return nil, 0, fmt.Errorf("GET %s: no usable signature keys among %d", j.o.URL, len(doc.Keys))
+		return nil, 0, fmt.Errorf("GET %s: no usable signature keys among %d", j.o.URL, len(keys))
 	}
 	return set, j.ttl(resp.Header), nil
 }
@@ -363,43 +366,69 @@ func (j *jwks) ttl(h http.Header) time.Duration {
 // parseJWK reads one signature key: RSA (of at least 2048 bits), EC on
 // P-256, P-384 or P-521, or OKP Ed25519. Symmetric ("oct") keys are
 // refused: a key set is published, and anyone holding an HMAC key can
-// sign. A key for encryption (use "enc", key_ops without "verify") is
-// skipped. A key naming its alg verifies only that algorithm.
+// sign; so is a key with private members (d, and RSA's p, q...), which
+// anyone who fetched the set could sign with. A key for encryption (use
+// "enc", key_ops without "verify") is skipped. A key naming its alg
+// verifies only that algorithm. Member names are case-sensitive and
+// unknown members ignored (RFC 7517 4): "Use" is not "use"; a null
+// member is an absent one.
 func parseJWK(raw []byte) (*verifyKey, error) {
-	var k struct {
-		Kty, Kid, Alg, Use, Crv, N, E, X, Y string
-		KeyOps                              []string `json:"key_ops"`
-	}
-	if err := json.Unmarshal(raw, &k); err != nil {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
 		return nil, err
 	}
-	if k.Use != "" && k.Use != "sig" || k.KeyOps != nil && !slices.Contains(k.KeyOps, "verify") {
-		return nil, fmt.Errorf("kid %q is not for signatures", k.Kid)
+	for name, v := range m {
+		if string(v) == "null" {
+			delete(m, name) // null is no value: the member is absent
+		}
+	}
+	var k struct{ kty, kid, alg, use, crv, n, e, x, y string }
+	for name, to := range map[string]*string{"kty": &k.kty, "kid": &k.kid, "alg": &k.alg, "use": &k.use,
+		"crv": &k.crv, "n": &k.n, "e": &k.e, "x": &k.x, "y": &k.y} {
+		if v, ok := m[name]; ok {
+			if err := json.Unmarshal(v, to); err != nil {
+				return nil, fmt.Errorf("member %s is not a string", name)
+			}
+		}
+	}
+	var ops []string
+	if v, ok := m["key_ops"]; ok {
+		if err := json.Unmarshal(v, &ops); err != nil || ops == nil {
+			return nil, fmt.Errorf("kid %q: key_ops is not an array of strings", k.kid)
+		}
+	}
+	if _, ok := m["use"]; ok && k.use != "sig" || ops != nil && !slices.Contains(ops, "verify") {
+		return nil, fmt.Errorf("kid %q is not for signatures", k.kid)
+	}
+	for _, private := range []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"} {
+		if _, ok := m[private]; ok {
+			return nil, fmt.Errorf("kid %q holds private key material (%s); a published private key proves nothing", k.kid, private)
+		}
 	}
 	var pub any
 	var err error
-	switch k.Kty {
+	switch k.kty {
 	case "RSA":
-		pub, err = jwkRSA(k.N, k.E)
+		pub, err = jwkRSA(k.n, k.e)
 	case "EC":
-		pub, err = jwkEC(k.Crv, k.X, k.Y)
+		pub, err = jwkEC(k.crv, k.x, k.y)
 	case "OKP":
 		var x []byte
-		if x, err = b64(k.X); err == nil && (k.Crv != "Ed25519" || len(x) != ed25519.PublicKeySize) {
-			err = fmt.Errorf("OKP key on %q with %d bytes is not an Ed25519 key", k.Crv, len(x))
+		if x, err = b64(k.x); err == nil && (k.crv != "Ed25519" || len(x) != ed25519.PublicKeySize) {
+			err = fmt.Errorf("OKP key on %q with %d bytes is not an Ed25519 key", k.crv, len(x))
 		}
 		pub = ed25519.PublicKey(x)
 	default:
-		err = fmt.Errorf("key type %q is not supported", k.Kty)
+		err = fmt.Errorf("key type %q is not supported", k.kty)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("kid %q: %w", k.Kid, err)
+		return nil, fmt.Errorf("kid %q: %w", k.kid, err)
 	}
 	var algs []string
-	if k.Alg != "" {
-		algs = []string{k.Alg}
+	if _, ok := m["alg"]; ok {
+		algs = []string{k.alg}
 	}
-	return newVerifyKey(k.Kid, pub, algs)
+	return newVerifyKey(k.kid, pub, algs)
 }
 
 func jwkRSA(n, e string) (*rsa.PublicKey, error) {

@@ -1,16 +1,19 @@
 package auth
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -30,7 +33,10 @@ import (
 //
 // A token that does not verify, is expired (exp is required unless
 // ExpOptional), not yet valid (nbf), issued in the future (iat), or has
-// the wrong iss or aud is ErrBadCredentials (401); one that verifies but
+// the wrong iss or aud is ErrBadCredentials (401), and so is one that is
+// not strictly a JWS with a JSON claims set (checkCompact, checkHeader,
+// checkRegistered: requirements.md lists the RFC rules each enforces);
+// one that verifies but
 // lacks a RequireClaims value is ErrNotAllowed (403, RFC 6750's
 // insufficient_scope). Unless Forward is set, the token is removed from
 // what goes upstream: the backend gets the identity headers instead.
@@ -165,6 +171,9 @@ func compileJWT(o JWTOptions) (*JWT, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if err := checkRealm(o.Realm); err != nil {
+		return nil, fmt.Errorf("jwt: %w", err)
+	}
 	if o.Cookie != "" && o.Query != "" {
 		return nil, errors.New("jwt: the token comes from a cookie or a query parameter, not both")
 	}
@@ -212,9 +221,10 @@ func (a *JWT) Close() error {
 }
 
 // Challenge implements Method. It is the same for every 401 (the Method
-// interface has one challenge), so it carries no error="invalid_token";
-// RFC 6750 section 3 makes the error attribute optional.
-func (a *JWT) Challenge() string { return `Bearer realm=` + strconv.Quote(a.o.Realm) }
+// interface has one challenge), so it carries no error="invalid_token",
+// which RFC 6750 section 3 asks for (SHOULD) when a bad token was sent:
+// requirements.md records it as not met.
+func (a *JWT) Challenge() string { return `Bearer realm=` + quotedString(a.o.Realm) }
 
 // Authenticate implements Method.
 func (a *JWT) Authenticate(r *http.Request) (*reqinfo.Identity, error) {
@@ -222,8 +232,14 @@ func (a *JWT) Authenticate(r *http.Request) (*reqinfo.Identity, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkCompact(raw); err != nil {
+		return nil, fmt.Errorf("jwt: %w: %w", err, ErrBadCredentials)
+	}
 	claims := jwt.MapClaims{}
 	if _, err := a.parser.ParseWithClaims(raw, claims, a.keyfunc(r.Context())); err != nil {
+		return nil, fmt.Errorf("jwt: %w: %w", err, ErrBadCredentials)
+	}
+	if err := checkRegistered(claims); err != nil {
 		return nil, fmt.Errorf("jwt: %w: %w", err, ErrBadCredentials)
 	}
 	if len(a.o.Issuers) > 0 {
@@ -300,10 +316,13 @@ func bearer(v string) (tok string, ok bool) {
 // know it either.
 func (a *JWT) keyfunc(ctx context.Context) jwt.Keyfunc {
 	return func(t *jwt.Token) (any, error) {
-		if _, crit := t.Header["crit"]; crit {
-			return nil, errors.New(`the token has "crit" extensions, none of which are understood`)
+		if err := checkHeader(t.Header); err != nil {
+			return nil, err
 		}
 		alg := t.Method.Alg()
+		if m := strictMethod(alg); m != nil {
+			t.Method = m
+		}
 		kid, _ := t.Header["kid"].(string)
 		var found []*verifyKey
 		named := false
@@ -337,6 +356,98 @@ func (a *JWT) keyfunc(ctx context.Context) jwt.Keyfunc {
 		}
 		return nil, fmt.Errorf("no key verifies %s", alg)
 	}
+}
+
+// checkHeader refuses what a JOSE header may hold but this method does
+// not support, beyond the alg the parser has checked: crit extensions
+// (RFC 7515 4.1.11: none is understood, so any is fatal, "[]" too), a
+// nested JWT (cty "JWT", RFC 7519 5.2), a kid that is not a string
+// (7515 4.1.4), and a typ naming another kind of JWT (RFC 8725 3.11: a
+// logout token or a security event is not an access token; absent,
+// "JWT" and access-token types are fine). Other members are ignored
+// (7515 4), the keys a header offers (jwk, jku, x5u, x5c) above all.
+func checkHeader(h map[string]any) error {
+	if _, crit := h["crit"]; crit {
+		return errors.New(`the token has "crit" extensions, none of which are understood`)
+	}
+	if v, ok := h["kid"]; ok {
+		if _, ok := v.(string); !ok {
+			return errors.New("the kid header is not a string")
+		}
+	}
+	if v, ok := h["cty"]; ok {
+		if cty, _ := v.(string); strings.EqualFold(cty, "JWT") {
+			return errors.New("nested JWTs (cty JWT) are not supported")
+		}
+	}
+	if v, ok := h["typ"]; ok {
+		typ, ok := v.(string)
+		if !ok {
+			return errors.New("the typ header is not a string")
+		}
+		if !accessType(typ) {
+			return fmt.Errorf("a token of type %q is not an access token", typ)
+		}
+	}
+	return nil
+}
+
+// accessType reports whether a typ may be an access token's: any but an
+// explicit type of another kind of JWT, "+jwt" other than at+jwt (RFC
+// 9068) or a vendor's -at+jwt. Media types are case-insensitive and
+// the application/ prefix optional (RFC 7515 4.1.9).
+func accessType(typ string) bool {
+	t := strings.ToLower(typ)
+	t = strings.TrimPrefix(t, "application/")
+	return !strings.HasSuffix(t, "+jwt") || t == "at+jwt" || strings.HasSuffix(t, "-at+jwt")
+}
+
+// checkCompact refuses a token that is not strictly the JWS Compact
+// Serialization (RFC 7515 7.1, 5.2): three base64url segments and
+// nothing else, no line breaks or padding (Go's decoder would skip line
+// breaks); a header and a payload that are UTF-8 (RFC 7519 7.2, RFC
+// 8725 3.7: the JSON decoder would quietly replace bad bytes); and a
+// payload that is one JSON object with nothing after it (RFC 7515
+// 10.12: the claims decoder would stop after the first value).
+func checkCompact(raw string) error {
+	dots := 0
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case c == '.':
+			dots++
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_':
+		default:
+			return fmt.Errorf("the token holds %q, which is not base64url", c)
+		}
+	}
+	if dots != 2 {
+		return errors.New("the token is not three segments (a JWE or not a JWS)")
+	}
+	head, rest, _ := strings.Cut(raw, ".")
+	payload, _, _ := strings.Cut(rest, ".")
+	enc := base64.RawURLEncoding.Strict()
+	h, err := enc.DecodeString(head)
+	if err != nil {
+		return fmt.Errorf("header: %w", err)
+	}
+	if !utf8.Valid(h) {
+		return errors.New("the header is not UTF-8")
+	}
+	p, err := enc.DecodeString(payload)
+	if err != nil {
+		return fmt.Errorf("claims: %w", err)
+	}
+	obj := bytes.TrimLeft(p, " \t\r\n")
+	switch {
+	case !utf8.Valid(p):
+		return errors.New("the claims set is not UTF-8")
+	case !json.Valid(p):
+		return errors.New("the claims set is not one JSON value")
+	case len(obj) == 0 || obj[0] != '{':
+		return errors.New("the claims set is not a JSON object")
+	}
+	return nil
 }
 
 // StripHeader implements Stripper: the token does not go upstream

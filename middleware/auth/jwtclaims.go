@@ -3,6 +3,8 @@ package auth
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -75,4 +77,35 @@ func claimHolds(name string, v any, want []string) bool {
 	}
 	s, _ := flatten(v)
 	return slices.Contains(want, s)
+}
+
+// checkRegistered checks the types RFC 7519 4.1 gives the registered
+// claims the parser leaves alone: iss, sub and jti are strings, aud a
+// string or an array of strings, whether or not this method checks
+// their values (exp, nbf and iat, NumericDates, are the parser's). A
+// token that breaks them is malformed, and its sub must not become an
+// identity by flattening.
+func checkRegistered(c map[string]any) error {
+	for _, name := range []string{"iss", "sub", "jti"} {
+		if v, ok := c[name]; ok {
+			if _, ok := v.(string); !ok {
+				return fmt.Errorf("the %s claim is not a string", name)
+			}
+		}
+	}
+	switch aud := c["aud"].(type) {
+	case nil, string:
+		if _, present := c["aud"]; present && aud == nil {
+			return errors.New("the aud claim is null")
+		}
+	case []any:
+		for _, v := range aud {
+			if _, ok := v.(string); !ok {
+				return errors.New("the aud claim holds a value that is not a string")
+			}
+		}
+	default:
+		return errors.New("the aud claim is neither a string nor an array of strings")
+	}
+	return nil
 }

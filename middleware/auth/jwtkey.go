@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // verifyKey is a key and the algorithms it may verify.
@@ -97,4 +99,30 @@ func newVerifyKey(id string, pub any, algs []string) (*verifyKey, error) {
 		}
 	}
 	return &verifyKey{id: id, key: pub, algs: slices.Clone(algs)}, nil
+}
+
+// The PSS methods verify with a salt as long as the hash, as RFC 7518
+// 3.5 defines PS256, PS384 and PS512 (golang-jwt's own accept any salt
+// length, for old signers). Never changed after init.
+var (
+	strictPS256 = &jwt.SigningMethodRSAPSS{SigningMethodRSA: jwt.SigningMethodPS256.SigningMethodRSA,
+		Options: &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}}
+	strictPS384 = &jwt.SigningMethodRSAPSS{SigningMethodRSA: jwt.SigningMethodPS384.SigningMethodRSA,
+		Options: &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}}
+	strictPS512 = &jwt.SigningMethodRSAPSS{SigningMethodRSA: jwt.SigningMethodPS512.SigningMethodRSA,
+		Options: &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}}
+)
+
+// strictMethod is the method that verifies alg in place of golang-jwt's,
+// or nil to keep golang-jwt's.
+func strictMethod(alg string) jwt.SigningMethod {
+	switch alg {
+	case "PS256":
+		return strictPS256
+	case "PS384":
+		return strictPS384
+	case "PS512":
+		return strictPS512
+	}
+	return nil
 }
