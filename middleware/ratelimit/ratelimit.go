@@ -68,7 +68,7 @@ func New(o Options, fail func(http.ResponseWriter, *http.Request, error)) func(h
 		if h.policy != "" {
 			h.policy += ", "
 		}
-		h.policy += l.quoted + ";q=" + strconv.FormatInt(l.Rate.Burst, 10) + ";w=" + strconv.FormatInt(seconds(l.Rate.Window()), 10)
+		h.policy += l.quoted + ";q=" + strconv.FormatInt(min(l.Rate.Burst, sfMaxInteger), 10) + ";w=" + strconv.FormatInt(seconds(l.Rate.Window()), 10)
 		h.shown++
 	}
 	return func(next http.Handler) http.Handler {
@@ -108,7 +108,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		l := &h.limits[i]
 		key, ok := l.Key.value(r, info)
 		if !ok && l.Refuse {
-			h.fail(w, r, h.withHeaders(fmt.Errorf("rate limit %q: %w", l.Name, errMissingKey), results))
+			h.fail(w, r, h.withHeaders(fmt.Errorf("rate limit %q: %w", l.Name, errMissingKey), results, false))
 			return
 		}
 		res, err := l.Store.Take(r.Context(), store.Bucket{Policy: l.Policy, Key: key}, l.Rate, 1)
@@ -118,7 +118,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			} else {
 				err = fmt.Errorf("rate limit %q: %w", l.Name, err) // the client left
 			}
-			h.fail(w, r, h.withHeaders(err, results))
+			h.fail(w, r, h.withHeaders(err, results, false))
 			return
 		}
 		results = append(results, res)
@@ -136,32 +136,63 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.next.ServeHTTP(rw, r)
 }
 
-// refuse answers 429 with Retry-After and the headers, whose t for the
-// refusing limit is the same moment (as the draft asks).
+// refuse answers 429 with Retry-After and the headers. Retry-After is
+// when every limit decided so far lets a request pass again: the
+// refusing one, and any this request emptied (it spent their last unit
+// before the refusal), shown or not. On the 429, an empty limit's t is
+// that same wait for it, so Retry-After is never earlier than the end
+// of the window of a policy that has nothing left (the draft's section
+// 6), and a client that waits Retry-After is let through.
 func (h *handler) refuse(w http.ResponseWriter, r *http.Request, l *Limit, results []gcra.Result) {
-	retry := strconv.FormatInt(seconds(results[len(results)-1].RetryAfter), 10)
+	var wait time.Duration
+	for i, res := range results {
+		wait = max(wait, h.untilNext(i, res))
+	}
+	retry := strconv.FormatInt(seconds(wait), 10)
 	err := funnel.WithHeader(fmt.Errorf("rate limit %q exceeded: %w", l.Name, funnel.ErrTooManyRequests), "Retry-After", retry)
-	h.fail(w, r, h.withHeaders(err, results))
+	h.fail(w, r, h.withHeaders(err, results, true))
+}
+
+// untilNext is how long until limit i lets one more request pass, after
+// res: nothing while it has units left; for the limit that refused, its
+// RetryAfter; for one this request emptied, until a unit is back (its
+// Reset less the Burst-1 intervals that refill after that one).
+func (h *handler) untilNext(i int, res gcra.Result) time.Duration {
+	switch {
+	case !res.Allowed:
+		return res.RetryAfter
+	case res.Remaining > 0:
+		return 0
+	}
+	rate := h.limits[i].Rate
+	return max(res.Reset-time.Duration(rate.Burst-1)*rate.Interval, 0)
 }
 
 // withHeaders attaches the RateLimit headers to a refusal the funnel
 // answers: the policy, and the state of the limits decided so far.
-func (h *handler) withHeaders(err error, results []gcra.Result) error {
+// tooMany is set for a 429, whose empty limits state when they let a
+// request pass (see refuse).
+func (h *handler) withHeaders(err error, results []gcra.Result, tooMany bool) error {
 	if h.shown == 0 {
 		return err
 	}
 	err = funnel.WithHeader(err, "RateLimit-Policy", h.policy)
-	if st := h.state(results); st != "" {
+	if st := h.state(results, tooMany); st != "" {
 		err = funnel.WithHeader(err, "RateLimit", st)
 	}
 	return err
 }
 
+// sfMaxInteger is the largest Integer a structured field may hold (RFC
+// 9651 3.3.1: 15 digits). A burst above it is stated as this much,
+// which promises less than the limit allows, never more.
+const sfMaxInteger = 999_999_999_999_999
+
 // state is the RateLimit value: each shown limit's remaining units and
-// seconds until they count again in full; for a refusing limit, until
-// the refused request would pass. Limits not reached (after a refusal)
-// are left out.
-func (h *handler) state(results []gcra.Result) string {
+// seconds until they count again in full; on a 429 (tooMany), for a
+// limit with none left, until it lets the refused request pass. Limits
+// not reached (after a refusal) are left out.
+func (h *handler) state(results []gcra.Result, tooMany bool) string {
 	var b strings.Builder
 	b.Grow(40 * len(results))
 	var num [20]byte
@@ -175,11 +206,11 @@ func (h *handler) state(results []gcra.Result) string {
 		}
 		b.WriteString(l.quoted)
 		b.WriteString(";r=")
-		b.Write(strconv.AppendInt(num[:0], res.Remaining, 10))
+		b.Write(strconv.AppendInt(num[:0], min(res.Remaining, sfMaxInteger), 10))
 		b.WriteString(";t=")
 		t := res.Reset
-		if !res.Allowed {
-			t = res.RetryAfter
+		if tooMany && (res.Remaining == 0 || !res.Allowed) {
+			t = h.untilNext(i, res)
 		}
 		b.Write(strconv.AppendInt(num[:0], seconds(t), 10))
 	}
@@ -206,7 +237,7 @@ type writer struct {
 // for its own (the fields are lists).
 func (w *writer) BeforeHeader(int) {
 	hd := w.Header()
-	w.vals[0], w.vals[1] = w.h.policy, w.h.state(w.results)
+	w.vals[0], w.vals[1] = w.h.policy, w.h.state(w.results, false)
 	hd["Ratelimit-Policy"] = appendField(hd["Ratelimit-Policy"], w.vals[0:1:1])
 	hd["Ratelimit"] = appendField(hd["Ratelimit"], w.vals[1:2:2])
 }
