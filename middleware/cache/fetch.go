@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse-proxy/gatehouse/middleware/cache/policy"
 	"github.com/gatehouse-proxy/gatehouse/middleware/cache/store"
 	"github.com/gatehouse-proxy/gatehouse/middleware/wrap"
+	"github.com/gatehouse-proxy/gatehouse/reqinfo"
 )
 
 // condEditor puts the cache's validators on the request sent upstream in
@@ -290,6 +291,13 @@ func (f *filler) storable(code int, sd policy.Directives) (bool, string) {
 	}
 	if ok, why := policy.Storable(x.r.Method, x.r.Header, code, f.hdr, x.rd, sd, true); !ok {
 		return false, why
+	}
+	// Credentials the route's auth took from a cookie, the query, an API
+	// key header or an auth service count as Authorization (RFC 9111
+	// 3.5): one caller's answer is stored for everyone only when the
+	// origin says it is for everyone.
+	if reqinfo.From(x.r.Context()).Identity != nil && !sd.Public && !sd.MustRevalidate && sd.SMaxAge < 0 {
+		return false, policy.ReasonAuthorization
 	}
 	if ct := headerValue(f.hdr, "Content-Type"); strings.HasPrefix(strings.ToLower(ct), "text/event-stream") {
 		return false, "event stream"

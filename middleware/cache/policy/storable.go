@@ -30,7 +30,8 @@ const (
 // The checks, in order:
 //   - the method is GET, the only one whose responses the cache stores
 //     (HEAD requests are answered from stored GET responses, 4.3.5);
-//   - the status is final (3), and neither 206 nor 304: the cache
+//   - the status is final (3), not 429 (RFC 6585 section 4), and neither
+//     206 nor 304: the cache
 //     neither stores partial content nor combines ranges (3.3 and 3.4 are
 //     MAYs, and 3's "understands the response status code" for 206 and 304
 //     is not met);
@@ -54,6 +55,8 @@ func Storable(method string, reqHeader http.Header, status int, respHeader http.
 		return false, ReasonStatus
 	case status == http.StatusPartialContent || status == http.StatusNotModified:
 		return false, ReasonPartial
+	case status == http.StatusTooManyRequests:
+		return false, ReasonStatus // RFC 6585 section 4: a 429 MUST NOT be stored
 	case sd.MustUnderstand && !Understood(status):
 		return false, ReasonStatus
 	case sd.NoStore && !sd.MustUnderstand:

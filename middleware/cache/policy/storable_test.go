@@ -24,6 +24,7 @@ func TestStorable(t *testing.T) {
 		{name: "9111 3 a status outside 2xx-5xx is not stored", status: 999, resp: hdr("Cache-Control", "max-age=60"), wantWhy: ReasonStatus},
 		{name: "9111 3 a 206 is not stored by a cache that does not combine ranges", status: 206, resp: hdr("Cache-Control", "max-age=60"), wantWhy: ReasonPartial},
 		{name: "9111 3 a 304 is not stored", status: 304, resp: hdr("Cache-Control", "max-age=60"), wantWhy: ReasonPartial},
+		{name: "6585 4 a 429 is not stored, even with max-age", status: 429, resp: hdr("Cache-Control", "public, max-age=60"), wantWhy: ReasonStatus},
 		{name: "9111 3.3 an incomplete response is not stored", resp: hdr("Cache-Control", "max-age=60"), partial: true, wantWhy: ReasonIncomplete},
 		{name: "9111 5.2.2.5 no-store response is never stored", resp: hdr("Cache-Control", "max-age=60, no-store"), wantWhy: ReasonNoStore},
 		{name: "9111 5.2.2.5 no-store is not outweighed by public", resp: hdr("Cache-Control", "public, no-store"), wantWhy: ReasonNoStore},
