@@ -169,8 +169,14 @@ routes:
 			if reached := hits.Load() != before; reached != (tc.want == 200) {
 				t.Errorf("reached the backend: %v", reached)
 			}
-			if tc.want == 401 && res.Header.Get("Www-Authenticate") != `Bearer realm="orders"` {
-				t.Errorf("WWW-Authenticate %q", res.Header.Get("Www-Authenticate"))
+			// RFC 6750 3.1: no error code without a token, invalid_token
+			// for a bad one, insufficient_scope on the 403.
+			want := map[int]string{401: `Bearer realm="orders", error="invalid_token"`, 403: `Bearer realm="orders", error="insufficient_scope"`}[tc.want]
+			if tc.header == nil {
+				want = `Bearer realm="orders"`
+			}
+			if got := res.Header.Get("Www-Authenticate"); got != want {
+				t.Errorf("WWW-Authenticate %q, want %q", got, want)
 			}
 		})
 	}

@@ -196,16 +196,22 @@ type headerError struct {
 func (e *headerError) Error() string { return e.err.Error() }
 func (e *headerError) Unwrap() error { return e.err }
 
-// headersOf calls set for each header WithHeader attached to err.
+// headersOf calls set for each header WithHeader attached to err, in
+// the order they were attached (several WWW-Authenticate challenges keep
+// the order of the methods that offer them).
 func headersOf(err error, set func(name, value string)) {
+	var hs []*headerError // outermost first: the last attached
 	for e := err; e != nil; {
 		if h, ok := e.(*headerError); ok {
-			set(h.name, h.value)
+			hs = append(hs, h)
 		}
 		u, ok := e.(interface{ Unwrap() error })
 		if !ok {
-			return
+			break
 		}
 		e = u.Unwrap()
+	}
+	for i := len(hs) - 1; i >= 0; i-- { // in the order attached
+		set(hs[i].name, hs[i].value)
 	}
 }

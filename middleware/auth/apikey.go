@@ -18,8 +18,9 @@ import (
 // may call: a known key on another route is a 403. Unless Forward is
 // set, the key is removed from what goes upstream.
 type APIKey struct {
-	o    APIKeyOptions
-	keys map[[32]byte]*Key
+	o         APIKeyOptions
+	keys      map[[32]byte]*Key
+	challenge string
 }
 
 // Key is one API key.
@@ -59,12 +60,21 @@ func NewAPIKey(o APIKeyOptions) (*APIKey, error) {
 		}
 		a.keys[[32]byte(sum)] = k
 	}
+	switch {
+	case a.o.Query != "":
+		a.challenge = `APIKey query=` + quotedString(a.o.Query)
+	case a.o.Cookie != "":
+		a.challenge = `APIKey cookie=` + quotedString(a.o.Cookie)
+	default:
+		a.challenge = `APIKey header=` + quotedString(o.Header) // as configured
+	}
 	return a, nil
 }
 
-// Challenge implements Method: API keys have no standard scheme, so a
-// 401 offers none for them.
-func (a *APIKey) Challenge() string { return "" }
+// Challenge implements Method. API keys have no registered scheme, but
+// a 401 must offer a challenge (RFC 9110 section 11.6.1): APIKey, with
+// where the key goes, e.g. APIKey header="X-API-Key".
+func (a *APIKey) Challenge() string { return a.challenge }
 
 // Authenticate implements Method.
 func (a *APIKey) Authenticate(r *http.Request) (*reqinfo.Identity, error) {

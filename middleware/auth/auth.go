@@ -40,6 +40,16 @@ type Method interface {
 	Challenge() string
 }
 
+// ErrorChallenger is implemented by a method whose challenge depends on
+// what was wrong (RFC 6750 section 3.1: error="invalid_token" for a bad
+// token, error="insufficient_scope" for one without the scope, no error
+// code when none was sent). ChallengeFor gets the method's own error
+// and returns the challenge for it, "" for none; it replaces Challenge
+// on 401s, and adds one to the 403 of an identity it did not allow.
+type ErrorChallenger interface {
+	ChallengeFor(err error) string
+}
+
 // Stripper is implemented by a method whose credentials must not go
 // upstream (an API key in a header, a cookie or the query): it removes
 // them from the outbound header and URL.
@@ -92,9 +102,7 @@ func New(o Options, fail func(http.ResponseWriter, *http.Request, error)) func(h
 	}
 	h.prefix = http.CanonicalHeaderKey(o.ClaimsPrefix)
 	for _, m := range o.Methods {
-		if c := m.Challenge(); c != "" {
-			h.challenges = append(h.challenges, c)
-		}
+		h.challenges = append(h.challenges, m.Challenge())
 		if s, ok := m.(Stripper); ok {
 			h.strippers = append(h.strippers, s)
 		}
@@ -113,7 +121,7 @@ type handler struct {
 	o          Options
 	strip      []string // identity headers a client may not send
 	prefix     string
-	challenges []string
+	challenges []string // by method, "" for none
 	strippers  []Stripper
 	// secretParams are the query parameters keys come in, never logged.
 	secretParams []string
@@ -133,9 +141,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		info.SecretParams = append(info.SecretParams, h.secretParams...)
 	}
 	var why []error
+	errs := make([]error, len(h.o.Methods))
 	forbidden, answered := false, false
-	for _, m := range h.o.Methods {
+	for i, m := range h.o.Methods {
 		id, err := m.Authenticate(r)
+		errs[i] = err
 		if err == nil {
 			info.Identity = id
 			info.AddOutbound(&outbound{h: h, id: id})
@@ -158,12 +168,26 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if forbidden {
-		h.fail(w, r, fmt.Errorf("%w: %w", errors.Join(why...), errForbidden))
+		err := fmt.Errorf("%w: %w", errors.Join(why...), errForbidden)
+		for i, m := range h.o.Methods {
+			if ec, ok := m.(ErrorChallenger); ok && errors.Is(errs[i], ErrNotAllowed) {
+				if c := ec.ChallengeFor(errs[i]); c != "" {
+					err = funnel.WithHeader(err, "WWW-Authenticate", c)
+				}
+			}
+		}
+		h.fail(w, r, err)
 		return
 	}
 	err := fmt.Errorf("%w: %w", reason(why), errUnauthorized)
-	for _, c := range h.challenges {
-		err = funnel.WithHeader(err, "WWW-Authenticate", c)
+	for i, m := range h.o.Methods {
+		c := h.challenges[i]
+		if ec, ok := m.(ErrorChallenger); ok {
+			c = ec.ChallengeFor(errs[i])
+		}
+		if c != "" {
+			err = funnel.WithHeader(err, "WWW-Authenticate", c)
+		}
 	}
 	h.fail(w, r, err)
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -157,8 +158,11 @@ func TestAPIKeys(t *testing.T) {
 				res, _ := g.Get(path, h...)
 				return res
 			}
-			if res := send("/keys", ""); res.StatusCode != 401 || res.Header.Get("WWW-Authenticate") != "" {
-				t.Errorf("no key: %d (WWW-Authenticate %q), want 401 without a challenge", res.StatusCode, res.Header.Get("WWW-Authenticate"))
+			// No registered scheme, but a 401 must offer a challenge (RFC
+			// 9110 11.6.1): where the key goes.
+			name, value, _ := strings.Cut(where, ": ")
+			if res := send("/keys", ""); res.StatusCode != 401 || res.Header.Get("WWW-Authenticate") != "APIKey "+name+`="`+value+`"` {
+				t.Errorf("no key: %d (WWW-Authenticate %q), want 401 with the APIKey challenge", res.StatusCode, res.Header.Get("WWW-Authenticate"))
 			}
 			if res := send("/keys", "wrong"); res.StatusCode != 401 {
 				t.Errorf("unknown key: %d, want 401", res.StatusCode)
@@ -203,7 +207,7 @@ func TestEither(t *testing.T) {
 		t.Errorf("by password: %d", res.StatusCode)
 	}
 	res, _ := g.Get("/either")
-	if res.StatusCode != 401 || res.Header.Get("WWW-Authenticate") != `Basic realm="staff", charset="UTF-8"` {
-		t.Errorf("neither: %d, WWW-Authenticate %q", res.StatusCode, res.Header.Get("WWW-Authenticate"))
+	if c := res.Header.Values("WWW-Authenticate"); res.StatusCode != 401 || !slices.Equal(c, []string{`Basic realm="staff", charset="UTF-8"`, `APIKey header="X-API-Key"`}) {
+		t.Errorf("neither: %d, WWW-Authenticate %q; want both challenges, in the route's order", res.StatusCode, c)
 	}
 }

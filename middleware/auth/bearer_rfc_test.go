@@ -133,6 +133,24 @@ func TestRFC6750(t *testing.T) {
 			}
 		}
 	})
+	t.Run("6750 3 a request with a bad token gets error=invalid_token", func(t *testing.T) {
+		expired := sign(t, "HS256", k.secret, "", map[string]any{"sub": "a", "exp": clk.now().Unix() - 3600})
+		for _, tok := range []string{expired, good + "x", "garbage"} {
+			res, _ := serveAuth(t, bearerReq(tok), Options{Methods: []Method{hsJWT(t, clk, nil)}})
+			if got := res.Header.Values("WWW-Authenticate"); res.StatusCode != 401 || len(got) != 1 || got[0] != `Bearer realm="Gatehouse", error="invalid_token"` {
+				t.Errorf("%.20s: %d %q", tok, res.StatusCode, got)
+			}
+		}
+	})
+	t.Run("6750 3.1 insufficient scope is a 403 with error=insufficient_scope", func(t *testing.T) {
+		a := hsJWT(t, clk, func(o *JWTOptions) { o.RequireClaims = map[string][]string{"scope": {"orders:write"}} })
+		c := claimsAt(clk)
+		c["scope"] = "orders:read"
+		res, _ := serveAuth(t, bearerReq(sign(t, "HS256", k.secret, "", c)), Options{Methods: []Method{a}})
+		if got := res.Header.Values("WWW-Authenticate"); res.StatusCode != 403 || len(got) != 1 || got[0] != `Bearer realm="Gatehouse", error="insufficient_scope"` {
+			t.Errorf("%d %q", res.StatusCode, got)
+		}
+	})
 	t.Run("6750 3.1 insufficient scope is a 403", func(t *testing.T) {
 		a := hsJWT(t, clk, func(o *JWTOptions) { o.RequireClaims = map[string][]string{"scope": {"orders:write"}} })
 		c := claimsAt(clk)
@@ -167,6 +185,16 @@ func TestRFC9110Auth(t *testing.T) {
 		got := slices.Sorted(slices.Values(res.Header.Values("WWW-Authenticate")))
 		if res.StatusCode != 401 || !slices.Equal(got, want) || reached {
 			t.Errorf("%d %q, want 401 %q", res.StatusCode, got, want)
+		}
+	})
+	t.Run("9110 11.6.1 a 401 of a route with API keys alone offers a challenge", func(t *testing.T) {
+		keys, err := NewAPIKey(APIKeyOptions{Header: "X-API-Key", Keys: []Key{{SHA256: strings.Repeat("ab", 32), Identity: "x"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, reached := serveAuth(t, httptest.NewRequest(http.MethodGet, "/", nil), Options{Methods: []Method{keys}})
+		if got := res.Header.Values("WWW-Authenticate"); res.StatusCode != 401 || len(got) != 1 || got[0] != `APIKey header="X-API-Key"` || reached {
+			t.Errorf("%d %q", res.StatusCode, got)
 		}
 	})
 	t.Run("9110 15.5.2 wrong credentials are a 401 with the challenges", func(t *testing.T) {

@@ -220,11 +220,22 @@ func (a *JWT) Close() error {
 	return nil
 }
 
-// Challenge implements Method. It is the same for every 401 (the Method
-// interface has one challenge), so it carries no error="invalid_token",
-// which RFC 6750 section 3 asks for (SHOULD) when a bad token was sent:
-// requirements.md records it as not met.
+// Challenge implements Method: the challenge without an error code.
 func (a *JWT) Challenge() string { return `Bearer realm=` + quotedString(a.o.Realm) }
+
+// ChallengeFor implements ErrorChallenger (RFC 6750 section 3.1): no
+// error code when no token was sent, insufficient_scope for a valid
+// token without the required claims, invalid_token for any other. The
+// reason itself is logged, never told.
+func (a *JWT) ChallengeFor(err error) string {
+	switch {
+	case err == nil || errors.Is(err, ErrNoCredentials):
+		return a.Challenge()
+	case errors.Is(err, ErrNotAllowed):
+		return a.Challenge() + `, error="insufficient_scope"`
+	}
+	return a.Challenge() + `, error="invalid_token"`
+}
 
 // Authenticate implements Method.
 func (a *JWT) Authenticate(r *http.Request) (*reqinfo.Identity, error) {
@@ -241,6 +252,11 @@ func (a *JWT) Authenticate(r *http.Request) (*reqinfo.Identity, error) {
 	}
 	if err := checkRegistered(claims); err != nil {
 		return nil, fmt.Errorf("jwt: %w: %w", err, ErrBadCredentials)
+	}
+	if _, has := claims["aud"]; has && len(a.o.Audiences) == 0 {
+		// RFC 7519 4.1.3: a recipient that cannot find itself in a
+		// present aud rejects the token; one naming no audience can't.
+		return nil, fmt.Errorf("jwt: the token is for audience %v and this authenticator names none (set audiences): %w", claims["aud"], ErrBadCredentials)
 	}
 	if len(a.o.Issuers) > 0 {
 		if iss, _ := claims["iss"].(string); !slices.Contains(a.o.Issuers, iss) {
@@ -497,6 +513,7 @@ func stripQuery(u *url.URL, name string) {
 }
 
 var (
-	_ Method   = (*JWT)(nil)
-	_ Stripper = (*JWT)(nil)
+	_ Method          = (*JWT)(nil)
+	_ Stripper        = (*JWT)(nil)
+	_ ErrorChallenger = (*JWT)(nil)
 )

@@ -132,6 +132,11 @@ func TestRFC7519(t *testing.T) {
 		expect(t, a, hsToken(t, hdr, body(`,"aud":["billing"]`)), "bad")
 		expect(t, a, hsToken(t, hdr, body(`,"aud":[]`)), "bad")
 	})
+	t.Run("7519 4.1.3 a token with aud is refused by an authenticator naming no audience", func(t *testing.T) {
+		a := hsJWT(t, clk, nil)
+		expect(t, a, hsToken(t, hdr, body(`,"aud":"orders"`)), "bad")
+		expect(t, a, hsToken(t, hdr, body(``)), "ok") // no aud: nothing to identify with
+	})
 	t.Run("7519 4.1.3 an aud that is not a string or an array of strings is refused", func(t *testing.T) {
 		for _, a := range []*JWT{hsJWT(t, clk, audiences), hsJWT(t, clk, nil)} {
 			expect(t, a, hsToken(t, hdr, body(`,"aud":5`)), "bad")
