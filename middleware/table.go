@@ -126,8 +126,9 @@ func Table() []Row {
 		{"cors", Route, buildCORS},
 		{"request_limits", Route, buildRequestLimits},
 		{"client_auth", Route, buildClientAuth},
+		{"rate_limit", Route, buildRateLimit(false)},
 		{"auth", Route, buildAuth},
-		{"rate_limit", Route, buildRateLimit},
+		{"rate_limit_identity", Route, buildRateLimit(true)},
 		{"body_limit", Route, buildBodyLimit},
 		{"request_headers", Route, buildRequestHeaders},
 		{"cache", Route, buildCache},
@@ -307,7 +308,15 @@ func authMethod(c *config.Authenticator, ks *auth.KeySet, log *slog.Logger) (aut
 	}
 }
 
-func buildRateLimit(s *Scope) (func(http.Handler) http.Handler, error) {
+// buildRateLimit builds a route's limits of one kind: those whose key
+// needs no identity run before authentication (so failed logins count
+// too, as nginx's limit_req runs before its auth), those keyed by the
+// identity or a claim after it.
+func buildRateLimit(identity bool) func(s *Scope) (func(http.Handler) http.Handler, error) {
+	return func(s *Scope) (func(http.Handler) http.Handler, error) { return rateLimits(s, identity) }
+}
+
+func rateLimits(s *Scope, identity bool) (func(http.Handler) http.Handler, error) {
 	if len(s.Route.RateLimit) == 0 {
 		return nil, nil
 	}
@@ -320,6 +329,9 @@ func buildRateLimit(s *Scope) (func(http.Handler) http.Handler, error) {
 		key, err := ratelimit.ParseKey(c.Key, c.IPv4Prefix, c.IPv6Prefix)
 		if err != nil {
 			return nil, fmt.Errorf("rate_limit %q: %w", c.Name, err)
+		}
+		if key.NeedsIdentity() != identity {
+			continue
 		}
 		var st rlstore.Store
 		if c.Store == "" {
@@ -338,6 +350,9 @@ func buildRateLimit(s *Scope) (func(http.Handler) http.Handler, error) {
 			Refuse:  c.Missing == "refuse",
 			Headers: c.Headers == nil || *c.Headers,
 		})
+	}
+	if len(ls) == 0 {
+		return nil, nil
 	}
 	return ratelimit.New(ratelimit.Options{Limits: ls}, s.Funnel.Fail), nil
 }

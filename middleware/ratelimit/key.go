@@ -64,6 +64,19 @@ func ParseKey(s string, v4, v6 int) (Key, error) {
 	return k, nil
 }
 
+// NeedsIdentity reports whether the key has an identity or claim part:
+// such a limit can only count requests the route's auth admitted, so it
+// runs after authentication; any other counts before it, failed logins
+// included.
+func (k Key) NeedsIdentity() bool {
+	for _, p := range k.parts {
+		if p.kind == identity || p.kind == claim {
+			return true
+		}
+	}
+	return false
+}
+
 // value is r's bucket name under k; ok is false when a header, cookie,
 // query parameter, identity or claim the key needs is absent or empty
 // (the bucket is then the one all such requests share).
