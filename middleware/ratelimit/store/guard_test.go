@@ -83,7 +83,7 @@ func TestGuardedClientGone(t *testing.T) {
 	if _, err := g.Take(ctx, Bucket{"p", "k"}, gcra.Per(1, time.Second, 1), 1); err == nil {
 		t.Error("a cancelled decision succeeded")
 	}
-	if g.usePrimary() != true {
+	if _, ok := g.usePrimary(); !ok {
 		t.Error("a cancelled decision marked the primary down")
 	}
 }
@@ -105,5 +105,76 @@ func TestGuardedAbandonedProbe(t *testing.T) {
 	p.down.Store(false)
 	if _, err := g.Take(context.Background(), Bucket{"p", "k"}, l, 1); err != nil {
 		t.Errorf("after an abandoned probe, with the primary back: %v; want its decision", err)
+	}
+}
+
+// gated is a primary whose decisions wait at a gate, then fail (or
+// succeed) together: a stall with many decisions in flight.
+type gated struct {
+	gate  chan struct{}
+	fail  atomic.Bool
+	calls atomic.Int64
+}
+
+func (p *gated) Take(context.Context, Bucket, gcra.Limit, int64) (gcra.Result, error) {
+	p.calls.Add(1)
+	<-p.gate
+	if p.fail.Load() {
+		return gcra.Result{}, errors.New("i/o timeout")
+	}
+	return gcra.Result{Allowed: true, Remaining: 7}, nil
+}
+
+// TestGuardedStall: 50 decisions in flight when Primary stalls fail
+// together; that is one outage of the first backoff, not 50 doublings
+// (a 300 ms Redis pause under load once refused for 30 s), and late
+// successes of decisions begun before it do not end it either: only
+// the probe does.
+func TestGuardedStall(t *testing.T) {
+	for _, late := range []string{"fail", "succeed"} {
+		var clock atomic.Int64
+		now := func() time.Time { return time.Unix(0, clock.Load()) }
+		p := &gated{gate: make(chan struct{})}
+		p.fail.Store(true)
+		g := &Guarded{Primary: p, Local: NewMemory(100, now), Deny: true, Now: now}
+		l := gcra.Per(1000, time.Second, 1000)
+		const inFlight = 50
+		done := make(chan struct{})
+		for range inFlight {
+			go func() {
+				g.Take(context.Background(), Bucket{"p", "k"}, l, 1)
+				done <- struct{}{}
+			}()
+		}
+		for p.calls.Load() < inFlight {
+			time.Sleep(time.Millisecond)
+		}
+		// One fails first and starts the outage; the rest fail, or
+		// succeed, late.
+		close(p.gate)
+		<-done
+		if late == "succeed" {
+			p.fail.Store(false)
+		}
+		for range inFlight - 1 {
+			<-done
+		}
+		if p.fail.Load() {
+			// All failed: the outage is the first backoff's.
+		} else if _, ok := g.usePrimary(); ok {
+			t.Errorf("late successes of decisions begun before the outage ended it")
+			continue
+		}
+		g.mu.Lock()
+		backoff := g.backoff
+		g.mu.Unlock()
+		if backoff != minBackoff {
+			t.Errorf("late %s: backoff %v after one stall, want %v", late, backoff, minBackoff)
+		}
+		p.fail.Store(false)
+		clock.Add(int64(minBackoff))
+		if r, err := g.Take(context.Background(), Bucket{"p", "k"}, l, 1); err != nil || r.Remaining != 7 {
+			t.Errorf("late %s: the probe after the first backoff: %+v %v, want the primary's answer", late, r, err)
+		}
 	}
 }
