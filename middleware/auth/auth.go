@@ -20,6 +20,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-proxy/gatehouse/funnel"
+	"github.com/gatehouse-proxy/gatehouse/middleware/wrap"
 	"github.com/gatehouse-proxy/gatehouse/reqinfo"
 )
 
@@ -149,6 +150,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err == nil {
 			info.Identity = id
 			info.AddOutbound(&outbound{h: h, id: id})
+			if q, ok := m.(interface{ SecretParam() string }); ok && q.SecretParam() != "" && r.URL.Query().Has(q.SecretParam()) {
+				// RFC 6750 2.3: an answer to a request whose credentials
+				// were in its URL is not for shared caches.
+				pw := &privateWriter{}
+				pw.Reset(w, pw)
+				w = pw
+			}
 			h.next.ServeHTTP(w, r)
 			return
 		}
@@ -286,3 +294,32 @@ func isToken(s string) bool {
 	}
 	return true
 }
+
+// privateWriter marks a 2xx answer Cache-Control: private (dropping
+// public and s-maxage, which would contradict it), unless it is private
+// or no-store already.
+type privateWriter struct{ wrap.Writer }
+
+func (w *privateWriter) BeforeHeader(status int) {
+	if status < 200 || status > 299 {
+		return
+	}
+	h := w.Header()
+	kept := []string{"private"}
+	for _, v := range h.Values("Cache-Control") {
+		for d := range strings.SplitSeq(v, ",") {
+			d = strings.TrimSpace(d)
+			name, _, _ := strings.Cut(strings.ToLower(d), "=")
+			switch name {
+			case "private", "no-store":
+				return
+			case "public", "s-maxage", "":
+				continue
+			}
+			kept = append(kept, d)
+		}
+	}
+	h["Cache-Control"] = []string{strings.Join(kept, ", ")}
+}
+
+var _ wrap.Hooks = (*privateWriter)(nil)

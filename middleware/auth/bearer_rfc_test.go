@@ -103,6 +103,38 @@ func TestRFC6750(t *testing.T) {
 			t.Errorf("query method: %v", err)
 		}
 	})
+	t.Run("6750 2.3 a 2xx answer to a query token is Cache-Control private", func(t *testing.T) {
+		a := hsJWT(t, clk, func(o *JWTOptions) { o.Query = "access_token" })
+		for _, tc := range []struct {
+			status   int
+			cc, want string
+			byHeader bool
+		}{
+			{200, "public, max-age=60, s-maxage=600", "private, max-age=60", false},
+			{200, "", "private", false},
+			{200, "no-store", "no-store", false},
+			{404, "max-age=60", "max-age=60", false},
+			{200, "public, max-age=60", "public, max-age=60", true},
+		} {
+			next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tc.cc != "" {
+					w.Header().Set("Cache-Control", tc.cc)
+				}
+				w.WriteHeader(tc.status)
+			})
+			h := New(Options{Methods: []Method{a, hsJWT(t, clk, nil)}}, (&funnel.Funnel{}).Fail)(next)
+			r := httptest.NewRequest(http.MethodGet, "/?access_token="+good, nil)
+			if tc.byHeader {
+				r = bearerReq(good)
+			}
+			ctx, _ := reqinfo.NewContext(r.Context())
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r.WithContext(ctx))
+			if got := w.Header().Get("Cache-Control"); w.Code != tc.status || got != tc.want {
+				t.Errorf("%d %q (by header %v): %d %q, want %q", tc.status, tc.cc, tc.byHeader, w.Code, got, tc.want)
+			}
+		}
+	})
 	t.Run("6750 2.3 a query token is kept from the upstream and the access log", func(t *testing.T) {
 		a := hsJWT(t, clk, func(o *JWTOptions) { o.Query = "access_token" })
 		u, _ := url.Parse("/orders?page=2&access_token=" + good)
