@@ -80,6 +80,9 @@ type JWTAuth struct {
 	// instead of Authorization: Bearer; at most one.
 	Cookie string `yaml:"cookie"`
 	Query  string `yaml:"query"`
+	// TrustedOrigins may send unsafe cross-origin requests with a cookie
+	// token; any other origin gets 403 (cross-site request forgery).
+	TrustedOrigins []string `yaml:"trusted_origins"`
 	// Forward sends the token upstream; by default it is removed and the
 	// backend gets the identity headers.
 	Forward bool `yaml:"forward"`

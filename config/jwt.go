@@ -17,17 +17,18 @@ import (
 // made by whoever keeps it (KeySetOptions).
 func JWTOptions(a *JWTAuth) (auth.JWTOptions, error) {
 	o := auth.JWTOptions{
-		Realm:         a.Realm,
-		Algorithms:    a.Algorithms,
-		Issuers:       a.Issuers,
-		Audiences:     a.Audiences,
-		RequireClaims: a.RequireClaims,
-		ExpOptional:   a.ExpOptional,
-		UserClaim:     a.UserClaim,
-		Cookie:        a.Cookie,
-		Query:         a.Query,
-		Forward:       a.Forward,
-		Leeway:        -1,
+		Realm:          a.Realm,
+		Algorithms:     a.Algorithms,
+		Issuers:        a.Issuers,
+		Audiences:      a.Audiences,
+		RequireClaims:  a.RequireClaims,
+		ExpOptional:    a.ExpOptional,
+		UserClaim:      a.UserClaim,
+		Cookie:         a.Cookie,
+		Query:          a.Query,
+		TrustedOrigins: a.TrustedOrigins,
+		Forward:        a.Forward,
+		Leeway:         -1,
 	}
 	if a.Leeway > 0 {
 		o.Leeway = a.Leeway.D()
@@ -130,7 +131,7 @@ func (v *checker) jwtAuth(p string, a *JWTAuth) {
 	}
 	// The options besides the keys, each on its own so that every
 	// problem is told.
-	for _, o := range []auth.JWTOptions{{Algorithms: a.Algorithms}, {Cookie: a.Cookie, Query: a.Query}} {
+	for _, o := range []auth.JWTOptions{{Algorithms: a.Algorithms}, {Cookie: a.Cookie, Query: a.Query, TrustedOrigins: a.TrustedOrigins}} {
 		o.Keys = []auth.JWTKey{{Secret: make([]byte, 64)}}
 		if err := auth.CheckJWT(o); err != nil {
 			v.add(p, "%s", strings.TrimPrefix(err.Error(), "jwt: "))

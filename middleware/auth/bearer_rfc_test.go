@@ -103,6 +103,40 @@ func TestRFC6750(t *testing.T) {
 			t.Errorf("query method: %v", err)
 		}
 	})
+	t.Run("6750 5.3 a cookie token is refused on a cross-origin unsafe request", func(t *testing.T) {
+		a := hsJWT(t, clk, func(o *JWTOptions) {
+			o.Cookie = "session"
+			o.TrustedOrigins = []string{"https://app.example.com"}
+		})
+		for _, tc := range []struct {
+			method string
+			header []string
+			want   int
+		}{
+			{"POST", []string{"Sec-Fetch-Site", "cross-site"}, 403},
+			{"DELETE", []string{"Origin", "https://evil.example"}, 403},
+			{"POST", []string{"Sec-Fetch-Site", "same-origin"}, 200},
+			{"POST", []string{"Origin", "https://app.example.com", "Sec-Fetch-Site", "cross-site"}, 200}, // trusted
+			{"GET", []string{"Sec-Fetch-Site", "cross-site"}, 200},                                       // a safe method
+			{"POST", nil, 200}, // not a browser
+		} {
+			r := httptest.NewRequest(tc.method, "http://api.example.com/orders", nil)
+			r.AddCookie(&http.Cookie{Name: "session", Value: good})
+			for i := 0; i+1 < len(tc.header); i += 2 {
+				r.Header.Set(tc.header[i], tc.header[i+1])
+			}
+			res, reached := serveAuth(t, r, Options{Methods: []Method{a}})
+			if res.StatusCode != tc.want || reached != (tc.want == 200) {
+				t.Errorf("%s %v: %d (reached %v), want %d", tc.method, tc.header, res.StatusCode, reached, tc.want)
+			}
+			if tc.want == 403 && res.Header.Get("WWW-Authenticate") != "" {
+				t.Errorf("%s %v: a challenge %q on a forgery refusal", tc.method, tc.header, res.Header.Get("WWW-Authenticate"))
+			}
+		}
+		if _, err := NewJWT(JWTOptions{Keys: []JWTKey{{Secret: k.secret}}, TrustedOrigins: []string{"https://a.example"}}); err == nil {
+			t.Error("trusted origins without a cookie were accepted")
+		}
+	})
 	t.Run("6750 2.3 a 2xx answer to a query token is Cache-Control private", func(t *testing.T) {
 		a := hsJWT(t, clk, func(o *JWTOptions) { o.Query = "access_token" })
 		for _, tc := range []struct {

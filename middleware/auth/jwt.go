@@ -53,6 +53,7 @@ type JWT struct {
 	jwks    *jwks
 	ownJWKS bool // jwks is this method's, closed with it
 	parser  *jwt.Parser
+	csrf    *http.CrossOriginProtection // for a cookie token; nil otherwise
 	allowed []string
 }
 
@@ -91,8 +92,16 @@ type JWTOptions struct {
 	// "sub". A token without it is refused.
 	UserClaim string
 	// Cookie takes the token from this cookie instead of the
-	// Authorization header.
+	// Authorization header. A browser sends a cookie with requests other
+	// sites make it send, so an unsafe method (not GET, HEAD, OPTIONS)
+	// from another origin (by Sec-Fetch-Site, or Origin against Host) is
+	// refused as forbidden: cross-site request forgery (RFC 6750 5.3),
+	// checked by net/http's CrossOriginProtection.
 	Cookie string
+	// TrustedOrigins may send unsafe cross-origin requests with the
+	// cookie anyway, e.g. https://app.example.com (those a route's CORS
+	// policy allows with credentials).
+	TrustedOrigins []string
 	// Query takes the token from this query parameter instead; its value
 	// is never written to the access log.
 	Query string
@@ -119,6 +128,10 @@ type JWTKey struct {
 	// a secret, its length) allows.
 	Algorithms []string
 }
+
+// errCrossOrigin marks a cookie token refused as a forged cross-site
+// request.
+var errCrossOrigin = errors.New("cross-site request forgery")
 
 // maxTokenBytes bounds a token; real ones are a few hundred bytes to a
 // few KiB.
@@ -208,6 +221,16 @@ func compileJWT(o JWTOptions) (*JWT, error) {
 		opts = append(opts, jwt.WithAudience(o.Audiences...))
 	}
 	a.parser = jwt.NewParser(opts...)
+	if o.Cookie != "" {
+		a.csrf = http.NewCrossOriginProtection()
+		for _, origin := range o.TrustedOrigins {
+			if err := a.csrf.AddTrustedOrigin(origin); err != nil {
+				return nil, fmt.Errorf("jwt: trusted origin %q: %w", origin, err)
+			}
+		}
+	} else if len(o.TrustedOrigins) > 0 {
+		return nil, errors.New("jwt: trusted origins apply to a token in a cookie only")
+	}
 	return a, nil
 }
 
@@ -231,6 +254,8 @@ func (a *JWT) ChallengeFor(err error) string {
 	switch {
 	case err == nil || errors.Is(err, ErrNoCredentials):
 		return a.Challenge()
+	case errors.Is(err, errCrossOrigin):
+		return "" // no token would help
 	case errors.Is(err, ErrNotAllowed):
 		return a.Challenge() + `, error="insufficient_scope"`
 	}
@@ -242,6 +267,11 @@ func (a *JWT) Authenticate(r *http.Request) (*reqinfo.Identity, error) {
 	raw, err := a.presented(r)
 	if err != nil {
 		return nil, err
+	}
+	if a.csrf != nil {
+		if err := a.csrf.Check(r); err != nil {
+			return nil, fmt.Errorf("jwt: the %s cookie came with a cross-origin %s request (%w): %w: %w", a.o.Cookie, r.Method, err, errCrossOrigin, ErrNotAllowed)
+		}
 	}
 	if err := checkCompact(raw); err != nil {
 		return nil, fmt.Errorf("jwt: %w: %w", err, ErrBadCredentials)
