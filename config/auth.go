@@ -86,6 +86,10 @@ type JWTAuth struct {
 	// Forward sends the token upstream; by default it is removed and the
 	// backend gets the identity headers.
 	Forward bool `yaml:"forward"`
+	// CacheFor is how long a token that verified is remembered (until its
+	// exp if sooner, and only while the key set is unchanged), so that a
+	// client repeating it costs no signature check. Default 1m; 0s never.
+	CacheFor Duration `yaml:"cache_for"`
 }
 
 // JWTKey is one fixed key: exactly one of file, secret and secret_file.
@@ -216,6 +220,7 @@ func (a *JWTAuth) fillDefaults() {
 	setZero(&a.Realm, "Gatehouse")
 	setZero(&a.UserClaim, "sub")
 	setZero(&a.Leeway, Duration(30*time.Second))
+	setZero(&a.CacheFor, Duration(time.Minute))
 	if a.JWKS != nil {
 		a.JWKS.fillDefaults()
 	}

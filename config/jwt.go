@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/gatehouse-proxy/gatehouse/middleware/auth"
 )
@@ -32,6 +33,10 @@ func JWTOptions(a *JWTAuth) (auth.JWTOptions, error) {
 	}
 	if a.Leeway > 0 {
 		o.Leeway = a.Leeway.D()
+	}
+	o.CacheFor = -1
+	if a.CacheFor > 0 {
+		o.CacheFor = a.CacheFor.D()
 	}
 	for i, k := range a.Keys {
 		key, err := jwtKey(k)
@@ -116,6 +121,9 @@ func (v *checker) jwtAuth(p string, a *JWTAuth) {
 	}
 	if a.Leeway < 0 {
 		v.add(p+".leeway", "must not be negative; 0s allows no clock skew")
+	}
+	if a.CacheFor < 0 || a.CacheFor > Duration(time.Hour) {
+		v.add(p+".cache_for", "must be between 0s (never remember) and 1h: a key the IdP withdraws keeps admitting remembered tokens that long")
 	}
 	if len(a.RequireClaims) > 0 {
 		for c, want := range a.RequireClaims {

@@ -227,13 +227,7 @@ func (j *jwks) keys(ctx context.Context, kid string) ([]*verifyKey, error) {
 			return nil, fmt.Errorf("the key set %s is not loaded yet: %w", j.o.URL, j.err())
 		}
 	}
-	if now, next := j.now(), j.next.Load(); now.UnixNano() >= next &&
-		j.next.CompareAndSwap(next, now.Add(j.o.MinRefresh).UnixNano()) {
-		// Stale: refreshed in the background, this set used meanwhile.
-		// Pushing next on first means one request asks, not all of them;
-		// the fetch sets it again when it ends.
-		j.poke()
-	}
+	j.refreshIfStale()
 	if found := set.find(kid); len(found) > 0 || kid == "" {
 		return found, nil
 	}
@@ -252,6 +246,17 @@ func (j *jwks) keys(ctx context.Context, kid string) ([]*verifyKey, error) {
 		return found, nil
 	}
 	return nil, fmt.Errorf("unknown kid %q", kid)
+}
+
+// refreshIfStale has the set fetched again in the background once its
+// time is up; the current set is used meanwhile. Pushing next on first
+// means one request asks, not all of them; the fetch sets it again when
+// it ends.
+func (j *jwks) refreshIfStale() {
+	if now, next := j.now(), j.next.Load(); now.UnixNano() >= next &&
+		j.next.CompareAndSwap(next, now.Add(j.o.MinRefresh).UnixNano()) {
+		j.poke()
+	}
 }
 
 func (j *jwks) poke() {

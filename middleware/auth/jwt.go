@@ -54,6 +54,7 @@ type JWT struct {
 	ownJWKS bool // jwks is this method's, closed with it
 	parser  *jwt.Parser
 	csrf    *http.CrossOriginProtection // for a cookie token; nil otherwise
+	seen    *verified                   // nil when CacheFor is negative
 	allowed []string
 }
 
@@ -107,6 +108,10 @@ type JWTOptions struct {
 	Query string
 	// Forward sends the token upstream as it came.
 	Forward bool
+	// CacheFor is how long at most a token that verified is remembered
+	// (until its exp, if sooner), so that repeating it costs no
+	// signature check; default 1 minute, negative for never.
+	CacheFor time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger gets the key set's fetch failures; nil discards them.
@@ -221,6 +226,12 @@ func compileJWT(o JWTOptions) (*JWT, error) {
 		opts = append(opts, jwt.WithAudience(o.Audiences...))
 	}
 	a.parser = jwt.NewParser(opts...)
+	switch {
+	case o.CacheFor == 0:
+		a.seen = newVerified(time.Minute)
+	case o.CacheFor > 0:
+		a.seen = newVerified(o.CacheFor)
+	}
 	if o.Cookie != "" {
 		a.csrf = http.NewCrossOriginProtection()
 		for _, origin := range o.TrustedOrigins {
@@ -273,6 +284,21 @@ func (a *JWT) Authenticate(r *http.Request) (*reqinfo.Identity, error) {
 			return nil, fmt.Errorf("jwt: the %s cookie came with a cross-origin %s request (%w): %w: %w", a.o.Cookie, r.Method, err, errCrossOrigin, ErrNotAllowed)
 		}
 	}
+	var digest [32]byte
+	var set *keySet // the key set current before the check
+	if a.jwks != nil {
+		set = a.jwks.set.Load()
+	}
+	if a.seen != nil {
+		var id *reqinfo.Identity
+		var ok bool
+		if id, digest, ok = a.seen.get(raw, a.o.Now(), set); ok {
+			if a.jwks != nil {
+				a.jwks.refreshIfStale() // as a lookup would have
+			}
+			return id, nil
+		}
+	}
 	if err := checkCompact(raw); err != nil {
 		return nil, fmt.Errorf("jwt: %w: %w", err, ErrBadCredentials)
 	}
@@ -306,6 +332,15 @@ func (a *JWT) Authenticate(r *http.Request) (*reqinfo.Identity, error) {
 	for name, v := range claims {
 		if s, ok := flatten(v); ok {
 			id.Claims[name] = s
+		}
+	}
+	if a.seen != nil {
+		var exp time.Time
+		if e, err := claims.GetExpirationTime(); err == nil && e != nil {
+			exp = e.Add(a.o.Leeway)
+		}
+		if a.jwks == nil || a.jwks.set.Load() == set { // not fetched meanwhile
+			a.seen.put(digest, id, a.o.Now(), exp, set)
 		}
 	}
 	return id, nil

@@ -17,12 +17,17 @@ import (
 //   - authenticate: the method's Authenticate on a request with the
 //     bearer token (finding the token, parsing, the signature, the
 //     claims, the identity), what the auth middleware calls per request;
+//
 //   - signature: the signature check alone (golang-jwt's Verify with the
 //     parsed key), so authenticate minus signature is what parsing and
 //     the claims cost.
 //
-// BenchmarkJWTVerify (jwt_test.go) is the same with iss, aud and a
-// required scope.
+//   - remembered: the same token again with the default CacheFor: a
+//     lookup by its SHA-256, no signature check.
+//
+// authenticate sets CacheFor negative, so every request checks the
+// signature. BenchmarkJWTVerify (jwt_test.go) is the same with iss, aud
+// and a required scope.
 func BenchmarkJWT(b *testing.B) {
 	k := keys()
 	now := time.Now()
@@ -33,10 +38,24 @@ func BenchmarkJWT(b *testing.B) {
 		b.Run(alg+"/authenticate", func(b *testing.B) {
 			key := k.staticFor(b, alg)
 			key.ID = "bench"
-			a := newTestJWT(b, JWTOptions{Keys: []JWTKey{key}})
+			a := newTestJWT(b, JWTOptions{Keys: []JWTKey{key}, CacheFor: -1})
 			r := bearerReq(tok)
 			if id, err := a.Authenticate(r); err != nil || id.User != "bench" {
 				b.Fatalf("Authenticate: %+v, %v", id, err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := a.Authenticate(r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(alg+"/remembered", func(b *testing.B) {
+			key := k.staticFor(b, alg)
+			a := newTestJWT(b, JWTOptions{Keys: []JWTKey{key}})
+			r := bearerReq(tok)
+			if _, err := a.Authenticate(r); err != nil {
+				b.Fatal(err)
 			}
 			b.ReportAllocs()
 			for b.Loop() {

@@ -579,7 +579,7 @@ func BenchmarkJWTVerify(b *testing.B) {
 			priv, _ := k.forAlg(alg)
 			a := newTestJWT(b, JWTOptions{Keys: []JWTKey{k.staticFor(b, alg)}, Now: clk.now,
 				Issuers: []string{"https://idp.test"}, Audiences: []string{"orders"},
-				RequireClaims: map[string][]string{"scope": {"orders:write"}}})
+				RequireClaims: map[string][]string{"scope": {"orders:write"}}, CacheFor: -1})
 			r := bearerReq(sign(b, alg, priv, "kid-1", claims))
 			b.ReportAllocs()
 			for b.Loop() {
