@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -53,7 +54,7 @@ func TestValidateAuthenticators(t *testing.T) {
 		}},
 		{"jwt", A + "  a: {jwt: {}}\n  b:\n    jwt:\n      keys:\n        - {secret: short}\n        - {file: " + priv + "}\n        - {file: " + pub + ", algorithms: [ES256]}\n        - {file: " + pub + ", secret: x}\n        - {file: /nonexistent.pem}\n" +
 			"      algorithms: [none]\n      cookie: c\n      query: q\n      leeway: -1s\n      require_claims: {scope: []}\n" +
-			"  c: {jwt: {jwks: {url: 'http://idp.example.com/jwks', min_refresh: 2h, max_refresh: 1h}}}\n  d: {jwt: {jwks: {url: ftp://idp/keys}}}\n  e: {jwt: {jwks: {url: 'http://127.0.0.1:9/jwks', ca: /nonexistent.pem}, keys: [{file: " + pub + "}]}}\n", []string{
+			"  c: {jwt: {jwks: {url: 'http://idp.example.com/jwks', min_refresh: 2h, max_refresh: 1h}}}\n  d: {jwt: {jwks: {url: ftp://idp/keys}}}\n  e: {jwt: {jwks: {url: 'http://127.0.0.1:9/jwks', ca: /nonexistent.pem}, keys: [{file: " + pub + "}]}}\n  f: {jwt: {cache_for: 2h, keys: [{secret: " + strings.Repeat("s", 32) + "}]}}\n", []string{
 			`gh.yaml:6:7: authenticators.a.jwt: has no keys; give it keys: [{file: <PEM public key>}] or jwks: {url: <the IdP's jwks_uri>}`,
 			`gh.yaml:8:5: authenticators.b.jwt: algorithm "none" is not one of [HS256 HS384 HS512 RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA]`,
 			`gh.yaml:8:5: authenticators.b.jwt: the token comes from a cookie or a query parameter, not both`,
@@ -68,6 +69,7 @@ func TestValidateAuthenticators(t *testing.T) {
 			`gh.yaml:20:69: authenticators.c.jwt.jwks.min_refresh: is longer than max_refresh (1h0m0s)`,
 			`gh.yaml:21:25: authenticators.d.jwt.jwks.url: "ftp://idp/keys": the scheme must be https`,
 			`gh.yaml:22:56: authenticators.e.jwt.jwks.ca: cannot read CA bundle: open /nonexistent.pem: no such file or directory`,
+			`gh.yaml:23:24: authenticators.f.jwt.cache_for: must be between 0s (never remember) and 1h: a key the IdP withdraws keeps admitting remembered tokens that long`,
 		}},
 		{"forward", A + "  a: {forward: {}}\n  b: {forward: {url: 'ftp://x', on_error: maybe}}\n  c: {forward: {url: 'http://127.0.0.1:9/v', timeout: 0s, request_headers: [Connection], cache: {ttl: 1h, max_entries: 0}}}\n  d: {forward: {url: 'https://auth.example.com/v', ca: /nonexistent.pem, cache: {ttl: 10s, key: [X-Session]}}}\n", []string{
 			`gh.yaml:6:7: authenticators.a.forward.url: is required: the authentication service, e.g. http://127.0.0.1:9091/verify`,
