@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gatehouse-proxy/gatehouse/internal/hop"
 	"github.com/gatehouse-proxy/gatehouse/reqinfo"
 )
 
@@ -106,8 +107,8 @@ func (f *Funnel) answerHeader(h http.Header, a *Answer) {
 	conn := a.Header["Connection"]
 	for k, vv := range a.Header {
 		switch {
-		case isHop(k), k == "Content-Length", k == f.RequestIDHeader && h[k] != nil,
-			len(conn) > 0 && namedByConnection(conn, k):
+		case hop.Is(k), k == "Content-Length", k == f.RequestIDHeader && h[k] != nil,
+			len(conn) > 0 && hop.Named(conn, k):
 			continue
 		}
 		h[k] = slices.Clip(vv) // an append copies: a's header stays as it is
@@ -125,32 +126,6 @@ func answerBody(h http.Header, a *Answer) []byte {
 	}
 	h["Content-Length"] = []string{strconv.Itoa(len(a.Body))}
 	return a.Body
-}
-
-// hopHeaders are meaningful for one connection only (RFC 9110 section
-// 7.6.1); proxy has the same list, and imports this package.
-var hopHeaders = [...]string{"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate",
-	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
-
-func isHop(k string) bool {
-	for _, h := range hopHeaders {
-		if k == h {
-			return true
-		}
-	}
-	return false
-}
-
-// namedByConnection reports whether the Connection values list k.
-func namedByConnection(conn []string, k string) bool {
-	for _, v := range conn {
-		for tok := range strings.SplitSeq(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(tok), k) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // hasBody reports whether r came with a body (declared or chunked).

@@ -5,23 +5,10 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/gatehouse-proxy/gatehouse/internal/hop"
 	"github.com/gatehouse-proxy/gatehouse/reqinfo"
 	"github.com/gatehouse-proxy/gatehouse/tlsinfo"
 )
-
-// hopHeaders are meaningful for one connection only and never forwarded, in
-// either direction (RFC 9110 section 7.6.1). Connection also names more.
-var hopHeaders = [...]string{
-	"Connection",
-	"Keep-Alive",
-	"Proxy-Connection",
-	"Proxy-Authenticate",
-	"Proxy-Authorization",
-	"Te",
-	"Trailer",
-	"Transfer-Encoding",
-	"Upgrade",
-}
 
 // forwardingHeaders describe earlier hops. They are believed only from a
 // trusted proxy; from anyone else they are dropped and written afresh.
@@ -47,34 +34,10 @@ var forwardingHeaders = [...]string{
 	"X-Cluster-Client-Ip",
 }
 
-func isHop(k string) bool {
-	for _, h := range hopHeaders {
-		if k == h {
-			return true
-		}
-	}
-	return false
-}
-
 func isForwarding(k string) bool {
 	for _, h := range forwardingHeaders {
 		if k == h {
 			return true
-		}
-	}
-	return false
-}
-
-// namedByConnection reports whether the Connection header values list k
-// (case-insensitively) as a hop-by-hop header.
-func namedByConnection(conn []string, k string) bool {
-	for _, v := range conn {
-		for v != "" {
-			var tok string
-			tok, v, _ = strings.Cut(v, ",")
-			if strings.EqualFold(strings.TrimSpace(tok), k) {
-				return true
-			}
 		}
 	}
 	return false
@@ -132,7 +95,7 @@ func (f *Forwarding) outboundHeader(r *http.Request, info *reqinfo.Info, upgrade
 	out := make(http.Header, len(in)+6)
 	conn := in["Connection"]
 	for k, vv := range in {
-		if isHop(k) || (len(conn) > 0 && namedByConnection(conn, k)) {
+		if hop.Is(k) || (len(conn) > 0 && hop.Named(conn, k)) {
 			continue
 		}
 		if !info.Trusted && isForwarding(k) {
@@ -302,7 +265,7 @@ func (f *Forwarding) isClientCertHeader(k string) bool {
 func CopyResponseHeader(dst, src http.Header) {
 	conn := src["Connection"]
 	for k, vv := range src {
-		if isHop(k) || (len(conn) > 0 && namedByConnection(conn, k)) {
+		if hop.Is(k) || (len(conn) > 0 && hop.Named(conn, k)) {
 			continue
 		}
 		if k == "Alt-Svc" && dst[k] != nil {
@@ -315,7 +278,3 @@ func CopyResponseHeader(dst, src http.Header) {
 // HasToken reports whether a comma-separated header's values contain tok
 // (case-insensitively), as Connection and Transfer-Encoding list theirs.
 func HasToken(vals []string, tok string) bool { return hasToken(vals, tok) }
-
-// IsHopByHop reports whether a canonical header name is meaningful for
-// one connection only (RFC 9110 section 7.6.1) and never forwarded.
-func IsHopByHop(k string) bool { return isHop(k) }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-proxy/gatehouse/funnel"
+	"github.com/gatehouse-proxy/gatehouse/internal/hop"
 	"github.com/gatehouse-proxy/gatehouse/reqinfo"
 )
 
@@ -201,7 +202,7 @@ func headerNames(what string, names, reserved []string) ([]string, error) {
 		switch {
 		case !isToken(n):
 			return nil, fmt.Errorf("forward auth: %s %q is not a header name", what, n)
-		case isHopHeader(k), k == "Host", k == "Content-Length", slices.Contains(reserved, k):
+		case hop.Is(k), k == "Host", k == "Content-Length", slices.Contains(reserved, k):
 			return nil, fmt.Errorf("forward auth: %s %q is not one Gatehouse passes on", what, n)
 		}
 		if !slices.Contains(out, k) {
@@ -209,15 +210,6 @@ func headerNames(what string, names, reserved []string) ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-func isHopHeader(k string) bool {
-	switch k {
-	case "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate",
-		"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade":
-		return true
-	}
-	return false
 }
 
 // Challenge implements Method: the service answers for itself.
@@ -278,7 +270,7 @@ func (f *Forward) header(r *http.Request) http.Header {
 	hd := make(http.Header, len(f.send)+len(forwardSet)+1)
 	conn := r.Header["Connection"]
 	for _, k := range f.send {
-		if vv := r.Header[k]; len(vv) > 0 && !listed(conn, k) {
+		if vv := r.Header[k]; len(vv) > 0 && !hop.Named(conn, k) {
 			hd[k] = vv
 		}
 	}
@@ -314,18 +306,6 @@ func requestTarget(r *http.Request) string {
 		return r.RequestURI
 	}
 	return r.URL.RequestURI() // absolute-form, or a request made in a test
-}
-
-// listed reports whether the Connection values conn name k.
-func listed(conn []string, k string) bool {
-	for _, v := range conn {
-		for tok := range strings.SplitSeq(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(tok), k) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // identity is who an admission says the request is.

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-proxy/gatehouse/funnel"
+	"github.com/gatehouse-proxy/gatehouse/internal/hop"
 	"github.com/gatehouse-proxy/gatehouse/middleware/wrap"
 	"github.com/gatehouse-proxy/gatehouse/proxy"
 	"github.com/gatehouse-proxy/gatehouse/upstream"
@@ -607,7 +608,7 @@ func copyFields(dst http.Header, fields []field) {
 	listenerAltSvc := dst["Alt-Svc"] != nil
 	vals := make([]string, len(fields))
 	for i, f := range fields {
-		if proxy.IsHopByHop(f.key) || f.key == "Content-Length" && te ||
+		if hop.Is(f.key) || f.key == "Content-Length" && te ||
 			f.key == "Alt-Svc" && listenerAltSvc || conn != nil && proxy.HasToken(conn, f.key) {
 			continue
 		}

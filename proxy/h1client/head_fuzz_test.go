@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gatehouse-proxy/gatehouse/proxy"
+	"github.com/gatehouse-proxy/gatehouse/internal/hop"
 )
 
 // headSeeds are response heads from the framing tests, the malformed ones
@@ -83,7 +83,7 @@ func FuzzParseHead(f *testing.F) {
 		dst := http.Header{"Alt-Svc": {"listener"}}
 		copyFields(dst, h.fields)
 		for k := range dst {
-			if proxy.IsHopByHop(k) {
+			if hop.Is(k) {
 				t.Errorf("hop-by-hop %s relayed", k)
 			}
 		}
