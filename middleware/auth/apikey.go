@@ -127,16 +127,22 @@ func (a *APIKey) SecretParam() string { return a.o.Query }
 
 // StripURL implements Stripper, for a key in the query.
 func (a *APIKey) StripURL(u *url.URL) {
-	if a.o.Forward || a.o.Query == "" || u.RawQuery == "" {
+	if !a.o.Forward && a.o.Query != "" {
+		stripQuery(u, a.o.Query) // the others kept as sent: order and encoding
+	}
+}
+
+// stripQuery drops the parameters named name, keeping the others as
+// sent (order and encoding).
+func stripQuery(u *url.URL, name string) {
+	if u.RawQuery == "" {
 		return
 	}
-	// Drop the key's parameters, keeping the others as sent (order and
-	// encoding): the upstream sees the query it would have seen.
 	var kept []string
 	dropped := false
 	for part := range strings.SplitSeq(u.RawQuery, "&") {
-		name, _, _ := strings.Cut(part, "=")
-		if n, err := url.QueryUnescape(name); err == nil && n == a.o.Query {
+		n, _, _ := strings.Cut(part, "=")
+		if n, err := url.QueryUnescape(n); err == nil && n == name {
 			dropped = true
 			continue
 		}

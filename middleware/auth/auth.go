@@ -142,11 +142,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		info.SecretParams = append(info.SecretParams, h.secretParams...)
 	}
 	var why []error
-	errs := make([]error, len(h.o.Methods))
+	var buf [4]error
+	errs := buf[:0] // each method's, for the challenges; no allocation for up to 4
 	forbidden, answered := false, false
-	for i, m := range h.o.Methods {
+	for _, m := range h.o.Methods {
 		id, err := m.Authenticate(r)
-		errs[i] = err
+		errs = append(errs, err)
 		if err == nil {
 			info.Identity = id
 			info.AddOutbound(&outbound{h: h, id: id})
