@@ -1,9 +1,6 @@
 package config
 
 import (
-	"crypto/x509"
-	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -28,13 +25,9 @@ func ForwardOptions(a *ForwardAuth) (auth.ForwardOptions, error) {
 		}
 	}
 	if a.CA != "" {
-		data, err := os.ReadFile(a.CA)
-		if err != nil {
-			return o, fmt.Errorf("cannot read the CA bundle: %w", err)
-		}
-		o.RootCAs = x509.NewCertPool()
-		if !o.RootCAs.AppendCertsFromPEM(data) {
-			return o, fmt.Errorf("%s holds no PEM certificate", a.CA)
+		var err error
+		if o.RootCAs, err = readCAPool(a.CA); err != nil {
+			return o, err
 		}
 	}
 	return o, nil

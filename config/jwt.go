@@ -91,13 +91,9 @@ func KeySetOptions(j *JWKS) (auth.JWKSOptions, error) {
 		Wait:         j.Wait.D(),
 	}
 	if j.CA != "" {
-		data, err := os.ReadFile(j.CA)
-		if err != nil {
-			return o, fmt.Errorf("cannot read the CA bundle: %w", err)
-		}
-		o.RootCAs = x509.NewCertPool()
-		if !o.RootCAs.AppendCertsFromPEM(data) {
-			return o, fmt.Errorf("%s holds no PEM certificate", j.CA)
+		var err error
+		if o.RootCAs, err = readCAPool(j.CA); err != nil {
+			return o, err
 		}
 	}
 	return o, nil
@@ -186,4 +182,17 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// readCAPool reads a PEM bundle of authorities to verify a server with.
+func readCAPool(path string) (*x509.CertPool, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the CA bundle: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(data) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", path)
+	}
+	return pool, nil
 }
