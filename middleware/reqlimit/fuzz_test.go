@@ -30,6 +30,9 @@ func FuzzLimits(f *testing.F) {
 				continue
 			}
 			value = strings.Trim(value, " \t")
+			if strings.HasPrefix(name, " ") || strings.HasPrefix(name, "\t") {
+				exact = false // obs-fold: net/http joins the line to the one before
+			}
 			switch http.CanonicalHeaderKey(name) {
 			case "Content-Length", "Trailer", "Pragma":
 				exact = false // net/http may remove or add a field
