@@ -375,4 +375,3 @@ func (c *conn) clientGone() {
 		c.ctx.cancel(context.Canceled)
 	}
 }
-
