@@ -66,6 +66,9 @@ type Config struct {
 	pos map[string]Pos
 	// file the config was loaded from, for messages.
 	file string
+	// engine is the default of listeners' engine (GATEHOUSE_ENGINE);
+	// "" means gatehouse.
+	engine string
 }
 
 // Listener is one address to accept HTTP connections on.
@@ -97,6 +100,16 @@ type Listener struct {
 	// MaxHeaderBytes limits the request line plus headers. Default 64KiB;
 	// larger requests get 431.
 	MaxHeaderBytes Size `yaml:"max_header_bytes"`
+	// MaxHeaderCount limits the number of request header fields (431
+	// beyond). Default 100. The stdlib engine has no such limit (only
+	// max_header_bytes).
+	MaxHeaderCount int `yaml:"max_header_count"`
+	// Engine serves HTTP/1.1 on this listener: "gatehouse" (the default,
+	// Gatehouse's own engine) or "stdlib" (Go's net/http server, the way
+	// back). HTTP/2 and HTTP/3 are served the same either way. The
+	// environment variable GATEHOUSE_ENGINE sets the default for every
+	// listener that does not say.
+	Engine string `yaml:"engine"`
 	// IPFilter allows or refuses every request of this listener by client
 	// address (behind trusted_proxies), before routing: 403. Nil means
 	// any address; routes may filter further.
@@ -588,3 +601,11 @@ type Respond struct {
 
 // File returns the file the config was loaded from, or "" if built in code.
 func (c *Config) File() string { return c.file }
+
+// The listeners' HTTP/1.1 engines, and the variable that sets their
+// default.
+const (
+	EngineGatehouse = "gatehouse"
+	EngineStdlib    = "stdlib"
+	EngineEnv       = "GATEHOUSE_ENGINE"
+)

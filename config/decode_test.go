@@ -180,7 +180,7 @@ log: {access: false, level: loud}
 `
 	want := []string{
 		`gh.yaml:3:26: listeners[0].read_header_timeout: duration 5 has no unit; add one, e.g. 5s or 5ms`,
-		`gh.yaml:4:5: listeners[0].adress: unknown key "adress" (did you mean "address"?); allowed keys: name, address, read_header_timeout, read_timeout, write_timeout, client_body_timeout, send_timeout, idle_timeout, max_header_bytes, ip_filter, tls, h2c, http3, redirect_https`,
+		`gh.yaml:4:5: listeners[0].adress: unknown key "adress" (did you mean "address"?); allowed keys: name, address, read_header_timeout, read_timeout, write_timeout, client_body_timeout, send_timeout, idle_timeout, max_header_bytes, max_header_count, engine, ip_filter, tls, h2c, http3, redirect_https`,
 		`gh.yaml:5:14: listeners[1].address: address ":8080" is already used by listeners[0]`,
 		`gh.yaml:8:38: upstreams.api.targets[1].url: scheme https differs from http in upstreams.api.targets[0]; all targets of an upstream use one scheme (make a second upstream)`,
 		`gh.yaml:8:61: upstreams.api.targets[1].weight: must be from 1 to 1000, got 0`,

@@ -17,6 +17,7 @@ const (
 	defaultReadHeaderTimeout = Duration(10 * time.Second)
 	defaultIdleTimeout       = Duration(120 * time.Second)
 	defaultMaxHeaderBytes    = 64 << 10
+	defaultMaxHeaderCount    = 100
 
 	defaultDialTimeout           = Duration(5 * time.Second)
 	defaultResponseHeaderTimeout = Duration(60 * time.Second)
@@ -129,6 +130,8 @@ func (c *Config) fillGlobals() {
 func (c *Config) derive() {
 	for i := range c.Listeners {
 		setZero(&c.Listeners[i].Name, c.Listeners[i].Address)
+		setZero(&c.Listeners[i].Engine, c.engine)
+		setZero(&c.Listeners[i].Engine, EngineGatehouse)
 	}
 	for _, u := range c.Upstreams {
 		if u == nil {
@@ -180,6 +183,7 @@ func (l *Listener) fillDefaults() {
 	setZero(&l.ClientBodyTimeout, defaultBodyTimeout)
 	setZero(&l.SendTimeout, defaultBodyTimeout)
 	setZero(&l.MaxHeaderBytes, defaultMaxHeaderBytes)
+	setZero(&l.MaxHeaderCount, defaultMaxHeaderCount)
 }
 
 func (t *ListenerTLS) fillDefaults() {

@@ -83,7 +83,7 @@ default_route:
 `
 	got := mustLoad(t, src, env("ROOT", dir))
 	want := wantGlobals()
-	want.Listeners = []Listener{{Name: ":8080", Address: ":8080", ReadHeaderTimeout: sec(10), IdleTimeout: sec(120), MaxHeaderBytes: 64 << 10, ClientBodyTimeout: sec(60), SendTimeout: sec(60), RedirectHTTPS: true}}
+	want.Listeners = []Listener{{Name: ":8080", Address: ":8080", ReadHeaderTimeout: sec(10), IdleTimeout: sec(120), MaxHeaderBytes: 64 << 10, MaxHeaderCount: 100, Engine: "gatehouse", ClientBodyTimeout: sec(60), SendTimeout: sec(60), RedirectHTTPS: true}}
 	api := wantUpstream(
 		Target{URL: "http://10.0.0.1:80", Weight: 1},
 		Target{URL: "http://10.0.0.2:81/", Weight: 1},
@@ -177,8 +177,8 @@ func TestApplyDefaults(t *testing.T) {
 	c.ApplyDefaults()
 	want := wantGlobals()
 	want.Listeners = []Listener{
-		{Name: ":80", Address: ":80", ReadHeaderTimeout: sec(10), IdleTimeout: sec(120), MaxHeaderBytes: 64 << 10, ClientBodyTimeout: sec(60), SendTimeout: sec(60), RedirectHTTPS: true},
-		{Name: "admin", Address: ":81", ReadHeaderTimeout: sec(10), IdleTimeout: sec(1), MaxHeaderBytes: 64 << 10, ClientBodyTimeout: sec(60), SendTimeout: sec(60), RedirectHTTPS: true},
+		{Name: ":80", Address: ":80", ReadHeaderTimeout: sec(10), IdleTimeout: sec(120), MaxHeaderBytes: 64 << 10, MaxHeaderCount: 100, Engine: "gatehouse", ClientBodyTimeout: sec(60), SendTimeout: sec(60), RedirectHTTPS: true},
+		{Name: "admin", Address: ":81", ReadHeaderTimeout: sec(10), IdleTimeout: sec(1), MaxHeaderBytes: 64 << 10, MaxHeaderCount: 100, Engine: "gatehouse", ClientBodyTimeout: sec(60), SendTimeout: sec(60), RedirectHTTPS: true},
 	}
 	api := wantUpstream(Target{URL: "http://a:80", Weight: 1}, Target{URL: "http://b:2", Weight: 5})
 	api.Health.Active = wantActive()

@@ -39,6 +39,7 @@ func Load(data []byte, file string, lookup func(string) (string, bool)) (*Config
 	c := Default()
 	c.file = file
 	c.pos = map[string]Pos{}
+	c.engine, _ = lookup(EngineEnv)
 	probs, complete := c.decode(data, lookup)
 	if complete {
 		c.derive()

@@ -110,8 +110,8 @@ func completeWant(root string) *Config {
 	maxBody := Size(50 << 20)
 	return &Config{
 		Listeners: []Listener{
-			{Name: "public", Address: ":8080", ReadHeaderTimeout: sec(5), ReadTimeout: sec(60), WriteTimeout: sec(120), IdleTimeout: sec(90), MaxHeaderBytes: 32 << 10, ClientBodyTimeout: sec(60), SendTimeout: sec(60), RedirectHTTPS: true},
-			{Name: "127.0.0.1:9090", Address: "127.0.0.1:9090", ReadHeaderTimeout: sec(10), IdleTimeout: sec(120), MaxHeaderBytes: 64 << 10, ClientBodyTimeout: sec(60), SendTimeout: sec(60), RedirectHTTPS: true},
+			{Name: "public", Address: ":8080", ReadHeaderTimeout: sec(5), ReadTimeout: sec(60), WriteTimeout: sec(120), IdleTimeout: sec(90), MaxHeaderBytes: 32 << 10, MaxHeaderCount: 100, Engine: "gatehouse", ClientBodyTimeout: sec(60), SendTimeout: sec(60), RedirectHTTPS: true},
+			{Name: "127.0.0.1:9090", Address: "127.0.0.1:9090", ReadHeaderTimeout: sec(10), IdleTimeout: sec(120), MaxHeaderBytes: 64 << 10, MaxHeaderCount: 100, Engine: "gatehouse", ClientBodyTimeout: sec(60), SendTimeout: sec(60), RedirectHTTPS: true},
 		},
 		TrustedProxies: []string{"10.0.0.0/8", "192.168.1.1", "2001:db8::/32"},
 		Forwarding:     Forwarding{Forwarded: true, Via: true, RequestIDHeader: "X-Trace-ID", PassProxyAuthorization: true},

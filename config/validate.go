@@ -142,6 +142,17 @@ func (v *checker) listeners() {
 		if l.MaxHeaderBytes <= 0 {
 			v.add(p+".max_header_bytes", "must be greater than 0, e.g. 64KiB")
 		}
+		if l.MaxHeaderCount <= 0 {
+			v.add(p+".max_header_count", "must be greater than 0, e.g. 100")
+		}
+		if l.Engine != EngineGatehouse && l.Engine != EngineStdlib {
+			at := p + ".engine"
+			if _, written := v.c.pos[at]; !written && v.c.engine != "" {
+				v.add(at, "%s=%q is not an engine; want %s or %s", EngineEnv, l.Engine, EngineGatehouse, EngineStdlib)
+			} else {
+				v.add(at, "%q is not an engine; want %s or %s", l.Engine, EngineGatehouse, EngineStdlib)
+			}
+		}
 		if f := l.IPFilter; f != nil {
 			if _, err := ipfilter.Parse(f.Allow, f.Deny); err != nil {
 				v.add(p+".ip_filter", "%v", err)

@@ -59,6 +59,10 @@ func (c *conn) Write(p []byte) (int, error) {
 	return c.Conn.Write(p)
 }
 
+// Unwrap returns the connection c wraps, on which Gatehouse's own engine
+// reads and writes (for writev and splice); net/http never calls it.
+func (c *conn) Unwrap() net.Conn { return c.Conn }
+
 // ReadFrom passes a response body down to the TCP connection, for
 // sendfile(2) on plain listeners.
 func (c *conn) ReadFrom(r io.Reader) (int64, error) {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-proxy/gatehouse/config"
 	"github.com/gatehouse-proxy/gatehouse/funnel"
 )
 
@@ -61,13 +62,22 @@ func TestParseRefusal(t *testing.T) {
 	}
 }
 
-// TestEngineRefusalsAnswered: what net/http's parser refuses on a real
-// front is logged as a refusal with net/http's reason and answered in the
-// funnel's form instead of net/http's; answers from handlers, errors
-// included, are never touched.
+// TestEngineRefusalsAnswered: what either engine's parser refuses on a
+// real front is logged as a refusal with the parser's reason and answered
+// in the funnel's form (net/http's own answer replaced); answers from
+// handlers, errors included, are never touched.
 func TestEngineRefusalsAnswered(t *testing.T) {
 	t.Parallel()
-	lc := loadListener(t, "max_header_bytes: 16KiB")
+	for _, engine := range []string{config.EngineGatehouse, config.EngineStdlib} {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			testRefusalsAnswered(t, engine)
+		})
+	}
+}
+
+func testRefusalsAnswered(t *testing.T, engine string) {
+	lc := loadListener(t, "max_header_bytes: 16KiB, engine: "+engine)
 	s := serveFront(t, lc, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/handler-error" {
 			http.Error(w, "the handler's own 400", http.StatusBadRequest)
@@ -78,19 +88,23 @@ func TestEngineRefusalsAnswered(t *testing.T) {
 	for _, tc := range []struct {
 		name, req string
 		status    int
-		reason    string // part of the logged reason
+		reason    string // part of the logged reason: net/http's
+		own       string // Gatehouse's engine's
 	}{
-		{"no Host", "GET / HTTP/1.1\r\n\r\n", 400, "missing required Host header"},
-		{"bad Host", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400, "malformed Host header"},
-		{"bad header name", "GET / HTTP/1.1\r\nHost: x\r\nBad Name: 1\r\n\r\n", 400, "invalid header name"},
-		{"control byte in a value", "GET / HTTP/1.1\r\nHost: x\r\nX: a\x01b\r\n\r\n", 400, "400 Bad Request"},
-		{"two lengths", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400, "400 Bad Request"},
-		{"not HTTP", "garbage\r\n\r\n", 400, "400 Bad Request"},
-		{"HTTP/3.0 on TCP", "GET / HTTP/3.0\r\nHost: x\r\n\r\n", 505, "unsupported protocol version"},
-		{"unknown transfer coding", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "Unsupported transfer encoding"},
-		{"unknown expectation", "GET / HTTP/1.1\r\nHost: x\r\nExpect: magic\r\n\r\n", 417, "417 Expectation Failed"},
-		{"header over the limit", "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 17<<10) + "\r\n\r\n", 431, "431 Request Header Fields Too Large"},
+		{"no Host", "GET / HTTP/1.1\r\n\r\n", 400, "missing required Host header", "missing required Host header"},
+		{"bad Host", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400, "malformed Host header", "malformed Host header"},
+		{"bad header name", "GET / HTTP/1.1\r\nHost: x\r\nBad Name: 1\r\n\r\n", 400, "invalid header name", "whitespace between a header name and its colon"},
+		{"control byte in a value", "GET / HTTP/1.1\r\nHost: x\r\nX: a\x01b\r\n\r\n", 400, "400 Bad Request", "control character"},
+		{"two lengths", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400, "400 Bad Request", "more than one Content-Length"},
+		{"not HTTP", "garbage\r\n\r\n", 400, "400 Bad Request", "malformed request line"},
+		{"HTTP/3.0 on TCP", "GET / HTTP/3.0\r\nHost: x\r\n\r\n", 505, "unsupported protocol version", "HTTP version not supported"},
+		{"unknown transfer coding", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "Unsupported transfer encoding", "Transfer-Encoding other than chunked"},
+		{"unknown expectation", "GET / HTTP/1.1\r\nHost: x\r\nExpect: magic\r\n\r\n", 417, "417 Expectation Failed", "Expect"},
+		{"header over the limit", "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 17<<10) + "\r\n\r\n", 431, "431 Request Header Fields Too Large", "larger than max_header_bytes"},
 	} {
+		if engine == config.EngineGatehouse {
+			tc.reason = tc.own
+		}
 		t.Run(tc.name, func(t *testing.T) {
 			before := len(s.Refusals())
 			c := dialRaw(t, s.addr)
@@ -143,13 +157,26 @@ func TestEngineRefusalsAnswered(t *testing.T) {
 }
 
 // TestUnfinishedRequestsReported: a request whose header never finished
-// is reported: a 408 nobody heard when read_header_timeout ends it, the
-// parser's 400 when the client hangs up mid-header (net/http answers a
-// truncated header as malformed). A client leaving an idle keep-alive
-// connection is not reported.
+// is reported: a 408 nobody heard when read_header_timeout ends it; when
+// the client hangs up mid-header, net/http's parser's 400 (it answers a
+// truncated header as malformed) or Gatehouse's engine's unanswered 408.
+// A client leaving an idle keep-alive connection is not reported.
 func TestUnfinishedRequestsReported(t *testing.T) {
 	t.Parallel()
+	for _, engine := range []string{config.EngineGatehouse, config.EngineStdlib} {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			testUnfinishedReported(t, engine)
+		})
+	}
+}
+
+func testUnfinishedReported(t *testing.T, engine string) {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "handled") })
+	hangUp, hangUpAnswered := 400, true
+	if engine == config.EngineGatehouse {
+		hangUp, hangUpAnswered = 408, false
+	}
 	for _, tc := range []struct {
 		name     string
 		settings string
@@ -157,18 +184,18 @@ func TestUnfinishedRequestsReported(t *testing.T) {
 		status   int // 0: no report
 		answered bool
 	}{
-		{"header timeout", "read_header_timeout: 200ms", func(t *testing.T, c *rawConn) {
+		{"header timeout", "read_header_timeout: 200ms, engine: " + engine, func(t *testing.T, c *rawConn) {
 			c.write(t, "GET / HTTP/1.1\r\nHost: x\r\nX-Half: ")
 			c.SetReadDeadline(time.Now().Add(5 * time.Second))
 			if b, err := io.ReadAll(c.r); len(b) > 0 || err != nil {
 				t.Errorf("after the header timeout: %q, %v; want the connection closed unanswered", b, err)
 			}
 		}, 408, false},
-		{"hang-up mid-header", "", func(t *testing.T, c *rawConn) {
+		{"hang-up mid-header", "engine: " + engine, func(t *testing.T, c *rawConn) {
 			c.write(t, "GET / HTTP/1.1\r\nHost: x\r\nX-Half: ")
 			c.Close()
-		}, 400, true},
-		{"idle keep-alive closed", "", func(t *testing.T, c *rawConn) {
+		}, hangUp, hangUpAnswered},
+		{"idle keep-alive closed", "engine: " + engine, func(t *testing.T, c *rawConn) {
 			c.write(t, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
 			c.read(t)
 			c.Close()

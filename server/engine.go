@@ -2,11 +2,14 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"log/slog"
 	"net"
 	"net/http"
 
 	"github.com/gatehouse-proxy/gatehouse/config"
+	"github.com/gatehouse-proxy/gatehouse/funnel"
+	"github.com/gatehouse-proxy/gatehouse/server/h1"
 )
 
 // H1Engine serves HTTP/1.x on the connections the socket layer hands it
@@ -79,4 +82,50 @@ func (h h1Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.next.ServeHTTP(w, r)
 }
 
-var _ H1Engine = (*http.Server)(nil)
+// newOwnH1 returns Gatehouse's own engine (server/h1) for a listener,
+// with the same settings, contexts and refusal reports as newH1's.
+func newOwnH1(lc *config.Listener, h http.Handler, log *slog.Logger, connCtx func(context.Context, *conn) context.Context) *h1.Server {
+	return &h1.Server{
+		Handler:           h,
+		ReadHeaderTimeout: lc.ReadHeaderTimeout.D(),
+		ReadTimeout:       lc.ReadTimeout.D(),
+		WriteTimeout:      lc.WriteTimeout.D(),
+		IdleTimeout:       lc.IdleTimeout.D(),
+		MaxHeaderBytes:    int(lc.MaxHeaderBytes),
+		MaxHeaderCount:    lc.MaxHeaderCount,
+		ErrorLog:          log,
+		ConnContext: func(ctx context.Context, nc net.Conn) context.Context {
+			c, ok := nc.(*conn)
+			if !ok {
+				return ctx
+			}
+			return connCtx(context.WithValue(ctx, connKey{}, c), c)
+		},
+		ConnTLS: func(nc net.Conn) *tls.ConnectionState {
+			if c, ok := nc.(*conn); ok {
+				return c.tls
+			}
+			return nil
+		},
+		Refused: func(nc net.Conn, status int, why string, answered bool) {
+			if c, ok := nc.(*conn); ok && c.refused != nil {
+				c.refused(c, funnel.Refusal{Status: status, Reason: "refused by the HTTP/1.1 parser: " + why,
+					Answered: answered, Proto: "HTTP/1.1"})
+			}
+		},
+		Answer: func(status int) []byte { return funnel.RawHTTP1(funnel.ForRefusal(status)) },
+	}
+}
+
+// newEngine returns the HTTP/1.1 engine lc asks for.
+func newEngine(lc *config.Listener, h http.Handler, log *slog.Logger, connCtx func(context.Context, *conn) context.Context) H1Engine {
+	if lc.Engine == config.EngineStdlib {
+		return newH1(lc, h, log, connCtx)
+	}
+	return newOwnH1(lc, h, log, connCtx)
+}
+
+var (
+	_ H1Engine = (*http.Server)(nil)
+	_ H1Engine = (*h1.Server)(nil)
+)

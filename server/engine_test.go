@@ -15,24 +15,26 @@ import (
 	"github.com/gatehouse-proxy/gatehouse/server/enginetest"
 )
 
-// TestH1EngineContracts runs the engine suite against the HTTP/1.1 engine
-// as the server runs it: net/http built by newH1 from a loaded listener
-// config, fed *conn values by the socket's accept loop and front.handle,
+// TestH1EngineContracts runs the engine suite against both HTTP/1.1
+// engines as the server runs them: built by newEngine from a loaded
+// listener config, fed *conn values by the socket's accept loop and front.handle,
 // on a plain listener and on one that also peeks for the h2c preface.
 func TestH1EngineContracts(t *testing.T) {
 	t.Parallel()
-	for _, extra := range []string{"", "h2c: true"} {
-		name := "plain"
-		if extra != "" {
-			name = "h2c"
-		}
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			lc := loadListener(t, fmt.Sprintf("max_header_bytes: %d, %s", enginetest.HeaderLimit, extra))
-			enginetest.Run(t, func(t *testing.T, h http.Handler) string {
-				return serveFront(t, lc, h).addr
+	for _, engine := range []string{config.EngineGatehouse, config.EngineStdlib} {
+		for _, extra := range []string{"", "h2c: true"} {
+			name := engine + "/plain"
+			if extra != "" {
+				name = engine + "/h2c"
+			}
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				lc := loadListener(t, fmt.Sprintf("max_header_bytes: %d, engine: %s, %s", enginetest.HeaderLimit, engine, extra))
+				enginetest.Run(t, func(t *testing.T, h http.Handler) string {
+					return serveFront(t, lc, h).addr
+				})
 			})
-		})
+		}
 	}
 }
 
@@ -89,7 +91,7 @@ func serveFront(t *testing.T, lc config.Listener, h http.Handler) *served {
 			s.mu.Unlock()
 		}}
 	f.h1feed = newFeed(ln.Addr())
-	h1 := newH1(&lc, h, log, func(ctx context.Context, _ *conn) context.Context { return ctx })
+	h1 := newEngine(&lc, h, log, func(ctx context.Context, _ *conn) context.Context { return ctx })
 	f.h1 = h1
 	stopped := make(chan struct{})
 	go func() {

@@ -241,7 +241,7 @@ func (s *Server) serve(l *listener, newH3 *h3) *front {
 	connCtx := s.connContext(p)
 	f := &front{plan: p, log: s.env.Log, connCtx: connCtx, refused: s.refused(lc.Name)}
 	f.h1feed = newFeed(l.sock.ln.Addr())
-	h1 := newH1(&lc, h, s.env.Log, func(ctx context.Context, _ *conn) context.Context { return connCtx(ctx) })
+	h1 := newEngine(&lc, h, s.env.Log, func(ctx context.Context, _ *conn) context.Context { return connCtx(ctx) })
 	f.h1 = h1
 	go h1.Serve(f.h1feed)
 	if speaksH2(lc) {

@@ -302,23 +302,24 @@ func (c *conn) readFailed(err error) {
 	if c.w > c.r { // part of a head had come
 		why := "the connection ended before a whole request arrived (the client hung up)"
 		if errors.Is(err, os.ErrDeadlineExceeded) {
+			// Unanswered, as nginx and net/http do: a client this slow
+			// is more likely an attack than one that would read it.
 			why = "the request header did not arrive within read_header_timeout"
-			c.answerAndClose(http.StatusRequestTimeout)
 		}
-		c.report(http.StatusRequestTimeout, why)
+		c.report(http.StatusRequestTimeout, why, false)
 	}
 }
 
 // refuse answers a refused head and ends the connection: what follows
 // the head cannot be trusted to start a request.
 func (c *conn) refuse(perr *parseError) {
-	c.report(perr.status, perr.why)
+	c.report(perr.status, perr.why, true)
 	c.answerAndClose(perr.status)
 }
 
-func (c *conn) report(status int, why string) {
+func (c *conn) report(status int, why string, answered bool) {
 	if c.srv.Refused != nil {
-		c.srv.Refused(c.nc, status, why)
+		c.srv.Refused(c.nc, status, why, answered)
 	}
 }
 

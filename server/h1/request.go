@@ -24,6 +24,7 @@ var (
 	errAbsolute      = bad("an absolute request target must be http or https")
 	errURL           = bad("malformed request target")
 	errBadTrailer    = bad("a Trailer names a field a trailer may not hold")
+	errExpect        = &parseError{status: 417, why: "an Expect other than 100-continue (RFC 9110 section 10.1.1)"}
 )
 
 // message is what the engine keeps of a request beyond *http.Request:
@@ -80,9 +81,10 @@ func newRequest(b []byte, h *head, r *http.Request, m *message) *parseError {
 		case "Connection":
 			connectionTokens(v, m)
 		case "Expect":
-			if asciiEqualFold(v, "100-continue") {
-				m.cont = true
+			if !asciiEqualFold(v, "100-continue") {
+				return errExpect
 			}
+			m.cont = h.minor == 1 // an HTTP/1.0 client does not wait for a 100
 		case "Trailer":
 			trailers++
 		}

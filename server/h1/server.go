@@ -61,9 +61,9 @@ type Server struct {
 	// nil means the state of a *tls.Conn, and none otherwise.
 	ConnTLS func(c net.Conn) *tls.ConnectionState
 	// Refused reports a request the engine refused before any handler
-	// saw it: the status it answered (or 408 when it could not answer)
-	// and why. Nil reports nothing.
-	Refused func(c net.Conn, status int, why string)
+	// saw it: the status, why, and whether the client was answered (a
+	// client that hung up mid-head is not). Nil reports nothing.
+	Refused func(c net.Conn, status int, why string, answered bool)
 	// ErrorLog logs a handler's panic; nil logs nothing.
 	ErrorLog *slog.Logger
 	// Answer returns the bytes of the whole answer to a refusal with
