@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gatehouse-proxy/gatehouse/config"
 	"github.com/gatehouse-proxy/gatehouse/internal/testkit"
 )
 
@@ -110,11 +111,18 @@ routes:
 			t.Errorf("app saw Host %q target %q, want app.local and origin-form /x?q=1", last.Host, last.RequestURI)
 		}
 	})
-	t.Run("scheme is ignored", func(t *testing.T) {
-		// Documented as is: net/http accepts any scheme in absolute form
-		// and Gatehouse does not look at it. The request still goes only
-		// to the route's target, in origin form, as plain HTTP.
+	t.Run("scheme other than http", func(t *testing.T) {
+		// Gatehouse's engine refuses a scheme other than http and https
+		// (server/h1/differences.md). net/http accepts any, and Gatehouse
+		// does not look at it: the request still goes only to the route's
+		// target, in origin form, as plain HTTP.
 		res, _ := testkit.RoundTrip(t, g.Addr, "GET ftp://app.local/y HTTP/1.1\nHost: app.local\n\n")
+		if testkit.Engine() == config.EngineGatehouse {
+			if res.StatusCode != 400 || app.Hits() != 1 {
+				t.Errorf("status %d, backend hits %d; want 400 and only the earlier request forwarded", res.StatusCode, app.Hits())
+			}
+			return
+		}
 		if res.StatusCode != 200 {
 			t.Fatalf("status %d", res.StatusCode)
 		}
@@ -167,6 +175,20 @@ routes:
 		"0\n\n" +
 		"GET /second HTTP/1.1\nHost: x\n\n" +
 		"GET /third HTTP/1.1\nHost: x\n\n")
+	if testkit.Engine() == config.EngineGatehouse {
+		// Gatehouse's engine refuses the ambiguous message and closes:
+		// nothing after it can be trusted to start a request (RFC 9112
+		// section 6.1; server/h1/differences.md).
+		if res, _ := c.ReadResponse("POST"); res.StatusCode != 400 || !res.Close {
+			t.Fatalf("Content-Length with Transfer-Encoding: %d (close %v), want 400 and the connection closed", res.StatusCode, res.Close)
+		}
+		c.ExpectClosed(t)
+		if n := b.Hits(); n != 0 {
+			t.Errorf("backend got %d requests, want none: %v", n, b.Requests())
+		}
+		return
+	}
+	// net/http takes the chunked framing and drops Content-Length.
 	for i := range 3 {
 		if res, body := c.ReadResponse("GET"); res.StatusCode != 200 || body != "b" {
 			t.Fatalf("response %d: %d %q", i, res.StatusCode, body)

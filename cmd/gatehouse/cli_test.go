@@ -14,7 +14,7 @@ import (
 
 // badProblems is what gatehouse says about testdata/bad.yaml: every
 // problem, in file order, each with file:line:col.
-const badProblems = `bad.yaml:5:5: listeners[0].idel_timeout: unknown key "idel_timeout" (did you mean "idle_timeout"?); allowed keys: name, address, read_header_timeout, read_timeout, write_timeout, client_body_timeout, send_timeout, idle_timeout, max_header_bytes, ip_filter, tls, h2c, http3, redirect_https
+const badProblems = `bad.yaml:5:5: listeners[0].idel_timeout: unknown key "idel_timeout" (did you mean "idle_timeout"?); allowed keys: name, address, read_header_timeout, read_timeout, write_timeout, client_body_timeout, send_timeout, idle_timeout, max_header_bytes, max_header_count, engine, ip_filter, tls, h2c, http3, redirect_https
 bad.yaml:7:19: limits.max_body_bytes: expected a size such as 512, 64KiB or 10MiB, got a list
 bad.yaml:8:18: limits.drain_timeout: duration 30 has no unit; add one, e.g. 30s or 30ms
 bad.yaml:14:15: routes[0].upstream: unknown upstream "apii"; defined: api

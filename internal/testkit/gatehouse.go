@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -115,8 +116,22 @@ func LoadConfig(yaml string, vars Vars) (*config.Config, error) {
 		if name == "LISTEN" {
 			return AnyPort, true
 		}
+		if name == config.EngineEnv {
+			return os.LookupEnv(name) // the test matrix's choice of engine
+		}
 		return "", false
 	})
+}
+
+// Engine returns the HTTP/1.1 engine listeners get unless their config
+// says: GATEHOUSE_ENGINE's value, as scripts/test.sh sets it to run the
+// end-to-end suite on each engine, or gatehouse. Tests of a behaviour
+// where the engines deliberately differ (server/h1/differences.md) ask it.
+func Engine() string {
+	if e := os.Getenv(config.EngineEnv); e != "" {
+		return e
+	}
+	return config.EngineGatehouse
 }
 
 // Apply loads yaml and applies it to the running server, returning Apply's

@@ -3,6 +3,7 @@ package testkit
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -75,6 +76,21 @@ func (c *Raw) TryReadResponse(method string) (*http.Response, string, error) {
 		return res, string(b), fmt.Errorf("read response body: %w", err)
 	}
 	return res, string(b), nil
+}
+
+// ExpectClosed fails t unless the peer has closed the connection (or
+// resets it) within 10s, with no more bytes before that.
+func (c *Raw) ExpectClosed(t testing.TB) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	b, err := io.ReadAll(c.R)
+	if len(b) > 0 {
+		t.Errorf("bytes after the answer, where the connection should have closed: %q", b)
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Errorf("the connection is still open 10s after the answer")
+	}
 }
 
 // RoundTrip sends one raw request on a new connection and reads the answer.

@@ -304,7 +304,7 @@ func (c *conn) readFailed(err error) {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			// Unanswered, as nginx and net/http do: a client this slow
 			// is more likely an attack than one that would read it.
-			why = "the request header did not arrive within read_header_timeout"
+			why = "read_header_timeout passed before a whole request arrived"
 		}
 		c.report(http.StatusRequestTimeout, why, false)
 	}
@@ -507,9 +507,20 @@ func (c *conn) run(w *response, r *http.Request) (ok bool) {
 		w.release()
 	}()
 	h := c.srv.Handler
-	if h == nil {
+	switch {
+	case r.RequestURI == "*":
+		h = http.HandlerFunc(serverOptions) // only OPTIONS gets here
+	case h == nil:
 		h = http.NotFoundHandler()
 	}
 	h.ServeHTTP(w, r)
 	return true
+}
+
+// serverOptions answers "OPTIONS *", a question about the server rather
+// than any resource, as net/http does: 200 with no body. A body is left
+// unread, which closes the connection.
+func serverOptions(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(http.StatusOK)
 }

@@ -19,7 +19,7 @@ var (
 	errTEOnHTTP10    = bad("Transfer-Encoding in an HTTP/1.0 request (RFC 9112 section 6.1)")
 	errChunkedNotEnd = bad("Transfer-Encoding does not end in chunked (RFC 9112 section 6.3)")
 	errUnknownTE     = &parseError{status: 501, why: "a Transfer-Encoding other than chunked is not implemented"}
-	errConnect       = &parseError{status: 405, why: "CONNECT is not served: Gatehouse is not a forward proxy"}
+	errConnect       = bad("CONNECT is not served: Gatehouse is not a forward proxy")
 	errAsterisk      = bad("the request target * is for OPTIONS only")
 	errAbsolute      = bad("an absolute request target must be http or https")
 	errURL           = bad("malformed request target")
@@ -30,12 +30,11 @@ var (
 // message is what the engine keeps of a request beyond *http.Request:
 // how its body is framed and what the connection does after it.
 type message struct {
-	chunked  bool
-	length   int64 // the body's length; -1 with chunked
-	close    bool  // the connection ends after the answer
-	cont     bool  // Expect: 100-continue
-	upgrade  bool  // Connection: upgrade (a hijack may follow)
-	asterisk bool
+	chunked bool
+	length  int64 // the body's length; -1 with chunked
+	close   bool  // the connection ends after the answer
+	cont    bool  // Expect: 100-continue
+	upgrade bool  // Connection: upgrade (a hijack may follow)
 }
 
 // newRequest turns a parsed head into the request the handlers see. All
@@ -118,7 +117,7 @@ func newRequest(b []byte, h *head, r *http.Request, m *message) *parseError {
 	if r.Host = r.URL.Host; r.Host == "" {
 		r.Host = host
 	}
-	if m.asterisk && r.Method != "OPTIONS" {
+	if r.RequestURI == "*" && r.Method != "OPTIONS" {
 		return errAsterisk
 	}
 	if p, ok := hdr["Pragma"]; ok && len(p) > 0 && p[0] == "no-cache" && hdr["Cache-Control"] == nil {
