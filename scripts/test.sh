@@ -52,6 +52,12 @@ go vet ./...
 step "go test -race"
 go test -race -count=1 -timeout 15m ./...
 
+# The listeners' engine is Gatehouse's own by default; the end-to-end
+# suite runs once more on net/http's (engine: stdlib, the way back), so
+# both engines pass every test. (package server's tests run both already.)
+step "go test -race ./e2e/ on the stdlib engine"
+GATEHOUSE_ENGINE=stdlib go test -race -count=1 -timeout 15m ./e2e/
+
 if [ "$FUZZTIME" != "0" ]; then
   step "fuzzing each parser for $FUZZTIME"
   # Every Fuzz target in the module, found rather than listed, so a new one
