@@ -74,7 +74,7 @@ type Server struct {
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
 	shutting  atomic.Bool
-	drained   chan struct{} // closed when the last conn ends during a shutdown
+	drained   chan struct{} // made by the first Shutdown, closed once no conn is left
 	dateText  atomic.Pointer[dateText]
 }
 
@@ -160,10 +160,10 @@ func (s *Server) newConn(nc net.Conn) *conn {
 // hijacked and is the handler's now).
 func (s *Server) forget(c *conn) {
 	s.mu.Lock()
+	_, ok := s.conns[c]
 	delete(s.conns, c)
-	if len(s.conns) == 0 && s.drained != nil {
-		close(s.drained)
-		s.drained = nil
+	if ok && len(s.conns) == 0 && s.drained != nil {
+		close(s.drained) // a Shutdown waits for it; no conn is added after
 	}
 	s.mu.Unlock()
 }
@@ -177,18 +177,17 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for l := range s.listeners {
 		l.Close()
 	}
-	var drained chan struct{}
-	if len(s.conns) > 0 {
-		drained = make(chan struct{})
-		s.drained = drained
+	if s.drained == nil { // the first Shutdown; a later one waits as well
+		s.drained = make(chan struct{})
+		if len(s.conns) == 0 {
+			close(s.drained)
+		}
 	}
+	drained := s.drained
 	for c := range s.conns {
 		c.closeIfIdle()
 	}
 	s.mu.Unlock()
-	if drained == nil {
-		return nil
-	}
 	// An idle connection that became active just before the sweep ends
 	// after its request; sweep again now and then for the ones that go
 	// idle without noticing (they check shutting before waiting).
