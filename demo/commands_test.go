@@ -55,6 +55,7 @@ var checks = map[string]demoCheck{
 	"curl -i /api/../assets/app.js":                             checkNormalized,
 	"curl -i /assets":                                           checkDirRedirect,
 	"curl -i -H 'Bad Name: x' /api/hello":                       checkMalformed,
+	"curl -i -H 'Transfer-Encoding: chunked' -H 'Content-Length: 3' -d abc /api/echo":                                                              checkSmuggling,
 	"curl -i -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' /ws": checkWebSocket,
 }
 
@@ -379,6 +380,40 @@ func checkMalformed(t *testing.T, base string, c command) {
 	wantHeaders(t, res, 400, "X-Content-Type-Options", "nosniff", "Content-Type", "text/plain; charset=utf-8")
 	if body != "400 bad request\n" || !res.Close {
 		t.Errorf("body %q, close %v; want the funnel's text and the connection closed", body, res.Close)
+	}
+}
+
+// checkSmuggling: a body framed both by Content-Length and chunked, as
+// curl sends that command, is refused with the funnel's 400 and the
+// connection closed: the rest of the bytes could be read as a request.
+func checkSmuggling(t *testing.T, base string, c command) {
+	u, err := url.Parse(c.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.DialTimeout("tcp", u.Host, waitLimit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(waitLimit))
+	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\n", u.RequestURI(), u.Host)
+	for _, h := range c.headers {
+		fmt.Fprintf(conn, "%s: %s\r\n", h[0], h[1])
+	}
+	fmt.Fprintf(conn, "\r\n%x\r\n%s\r\n0\r\n\r\nGET /api/hello HTTP/1.1\r\nHost: %s\r\n\r\n", len(c.data), c.data, u.Host)
+	br := bufio.NewReader(conn)
+	res, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := readAll(t, res.Body)
+	wantHeaders(t, res, 400, "X-Content-Type-Options", "nosniff")
+	if body != "400 bad request\n" || !res.Close {
+		t.Errorf("body %q, close %v; want the funnel's text and the connection closed", body, res.Close)
+	}
+	if rest, _ := io.ReadAll(br); len(rest) > 0 {
+		t.Errorf("bytes after the refusal: %q; the request after it must never be served", rest)
 	}
 }
 

@@ -194,6 +194,7 @@ type command struct {
 	tool    string // curl or open
 	method  string // -X; empty for GET
 	headers [][2]string
+	data    string // -d
 	url     string
 	desc    string
 }
@@ -237,7 +238,7 @@ func (d *demoProc) tryList() []command {
 	return cmds
 }
 
-// parseCommand reads "curl [-i] [-N] [-X METHOD] [-H 'Name: value']... URL  description"
+// parseCommand reads "curl [-i] [-N] [-X METHOD] [-H 'Name: value']... [-d DATA] URL  description"
 // or "open URL  description".
 func parseCommand(line, base string) (command, error) {
 	words, err := shellWords(line)
@@ -282,6 +283,10 @@ func parseCommand(line, base string) (command, error) {
 		case w == "-X" && i+1 < len(words):
 			c.method = words[i+1]
 			keyParts = append(keyParts, "-X", c.method)
+			i++
+		case w == "-d" && i+1 < len(words):
+			c.data = words[i+1]
+			keyParts = append(keyParts, "-d", c.data)
 			i++
 		case w == "-i" || w == "-N":
 			keyParts = append(keyParts, w)

@@ -65,6 +65,7 @@ Try:
   curl -i %[1]s/api/../assets/app.js                    normalized before routing (--path-as-is to send it raw)
   curl -i %[1]s/assets                                 a directory without its slash: 301 to ./assets/
   curl -i -H 'Bad Name: x' %[1]s/api/hello              a malformed request: a plain 400, logged like any other
+  curl -i -H 'Transfer-Encoding: chunked' -H 'Content-Length: 3' -d abc %[1]s/api/echo   a request smuggling pattern: 400, closed, never forwarded
   curl -i -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' \
        -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' %[1]s/ws  a WebSocket handshake (101)
 
