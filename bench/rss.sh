@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench/rss.sh measures the memory per client connection of Gatehouse
-# next to bench/stdlibproxy (a bare httputil.ReverseProxy) and nginx:
+# (with each HTTP/1.1 engine) next to bench/stdlibproxy (a bare
+# httputil.ReverseProxy) and nginx:
 # the peak RSS of the proxy under keep-alive load from many connections,
 # its RSS holding many idle keep-alive connections, and (opt-in) holding
 # stalled downloads. See bench/README.md and bench/RESULTS.md.
@@ -23,9 +24,13 @@
 #            memory, so keep N small (200)
 #
 # Settings (environment):
-#   PROXIES="gatehouse stdlib stdlib4k nginx"  also: haproxy; and NAME=PATH, a
-#                        Gatehouse binary at PATH reported as NAME (to
-#                        compare builds in one run)
+#   PROXIES="gatehouse gatehouse-stdlib stdlib stdlib4k nginx"  also:
+#                        haproxy; and NAME=PATH, a Gatehouse binary at PATH
+#                        reported as NAME (to compare builds in one run).
+#                        gatehouse has engine: gatehouse on its listener
+#                        (Gatehouse's own HTTP/1.1 server), gatehouse-stdlib
+#                        the same binary with engine: stdlib (net/http's);
+#                        NAME=PATH builds run engine: gatehouse
 #   LOAD="1000"          connection counts of the load phases ("" for none)
 #   IDLE="1000 10000"    connection counts of the idle phases ("" for none);
 #                        counts over what ulimit -n allows are skipped
@@ -51,13 +56,15 @@
 #   PPROF_RATE=4096      runtime.MemProfileRate with PPROF: a heap sample
 #                        every 4 KiB (Go's default, 512 KiB, misses most
 #                        per-connection buffers)
+#   GATEHOUSE_REV=       build Gatehouse from this commit (git archive), as
+#                        in run.sh
 #   PROXY_CPU=0 LOAD_CPU=1 PORT_BASE=18180 WAIT_LOAD= WAIT_MAX=1500
 #   OUT=bench/out/rss-DATE KEEP_TMP=1
 #
 # Run as root on Debian 12 with Go: missing nginx and wrk are installed.
 set -euo pipefail
 
-PROXIES=${PROXIES:-gatehouse stdlib stdlib4k nginx}
+PROXIES=${PROXIES:-gatehouse gatehouse-stdlib stdlib stdlib4k nginx}
 LOAD=${LOAD-1000}
 IDLE=${IDLE-1000 10000}
 STALL=${STALL:-}
@@ -126,7 +133,7 @@ check_settings() {
 	if [ $WORKER_CONNS -gt 20000 ]; then WORKER_CONNS=20000; fi
 	local p
 	for p in $PROXIES; do
-		case $p in gatehouse | stdlib | stdlib4k | nginx | haproxy) ;; *=*) [ -x "${p#*=}" ] || die "no executable ${p#*=} for $p" ;; *) die "unknown proxy '$p'" ;; esac
+		case $p in gatehouse | gatehouse-stdlib | stdlib | stdlib4k | nginx | haproxy) ;; *=*) [ -x "${p#*=}" ] || die "no executable ${p#*=} for $p" ;; *) die "unknown proxy '$p'" ;; esac
 	done
 }
 
@@ -166,13 +173,14 @@ EOF
 build() {
 	local p flags=()
 	log "building gatehouse, stdlibproxy and holdconns"
-	[ -z "$PPROF" ] || flags=("$(pprof_overlay "$ROOT/cmd/gatehouse")")
-	(cd "$ROOT" && go build -trimpath "${flags[@]}" -o "$WORK/gatehouse" ./cmd/gatehouse)
+	[ -z "$PPROF" ] || flags=("$(pprof_overlay "$(gatehouse_src)/cmd/gatehouse")")
+	(cd "$(gatehouse_src)" && go build -trimpath "${flags[@]}" -o "$WORK/gatehouse" ./cmd/gatehouse)
 	flags=()
 	[ -z "$PPROF" ] || flags=("$(pprof_overlay "$ROOT/bench/stdlibproxy")")
 	(cd "$ROOT" && go build -trimpath "${flags[@]}" -o "$WORK/stdlibproxy" ./bench/stdlibproxy)
 	(cd "$ROOT" && go build -trimpath -o "$WORK/holdconns" ./bench/holdconns)
 	BIN[gatehouse]=$WORK/gatehouse
+	BIN[gatehouse-stdlib]=$WORK/gatehouse
 	for p in $PROXIES; do
 		if [[ $p == *=* ]]; then BIN[${p%%=*}]=${p#*=}; fi
 	done
@@ -187,6 +195,7 @@ is_go() { is_gatehouse "$1" || [ "$1" = stdlib ] || [ "$1" = stdlib4k ]; }
 configure() {
 	take_port BACKEND_PORT
 	take_port GATEHOUSE_PORT
+	take_port GATEHOUSE_STDLIB_PORT
 	take_port NGINX_PORT
 	take_port HAPROXY_PORT
 	take_port STDLIB_PORT
@@ -195,28 +204,28 @@ configure() {
 	write_backend_conf
 	write_nginx_conf
 	write_haproxy_cfg
-	write_gatehouse_yaml
+	write_gatehouse_yaml gatehouse gatehouse "$GATEHOUSE_PORT" ""
+	write_gatehouse_yaml gatehouse-stdlib stdlib "$GATEHOUSE_STDLIB_PORT" ""
 }
 
+# gatehouse_config names the config Gatehouse build $1 runs.
+gatehouse_config() { if [ "$1" = gatehouse-stdlib ]; then echo gatehouse-stdlib; else echo gatehouse; fi; }
+
 port_of() {
+	if [ "$1" = gatehouse-stdlib ]; then echo "$GATEHOUSE_STDLIB_PORT"; return; fi
 	if is_gatehouse "$1"; then echo "$GATEHOUSE_PORT"; return; fi
 	case $1 in nginx) echo "$NGINX_PORT" ;; haproxy) echo "$HAPROXY_PORT" ;; stdlib) echo "$STDLIB_PORT" ;; stdlib4k) echo "$STDLIB4K_PORT" ;; esac
 }
 
-start_backend() {
-	start_bg backend "$LOAD_CPU" "$(sbin nginx)" -p "$WORK" -c "$WORK/backend.conf" -g 'daemon off;'
-	wait_listening "$BACKEND_PORT" "$STARTED" "backend nginx"
-	probe "$BACKEND_PORT" || die "backend does not serve the 1 KiB body"
-	probe "$BACKEND_PORT" /64k 65536 || die "backend does not serve the 64 KiB body"
-}
-
-# start_proxy starts proxy $1 afresh; sets STARTED to its main PID.
-start_proxy() {
+# start_fresh starts proxy $1 afresh; sets STARTED to its main PID.
+# gatehouse-stdlib is the Gatehouse build with engine: stdlib on its
+# listener; NAME=PATH builds run gatehouse.yaml (engine: gatehouse).
+start_fresh() {
 	local p=$1 goenv=(env GOMAXPROCS=1)
 	[ -z "$GOGC" ] || goenv+=("GOGC=$GOGC")
 	[ -z "$PPROF" ] || goenv+=("BENCH_PPROF=127.0.0.1:$PPROF_PORT" "BENCH_MEMPROFILERATE=$PPROF_RATE")
 	if is_gatehouse "$p"; then
-		start_bg "$p" "$PROXY_CPU" "${goenv[@]}" "${BIN[$p]}" run -config "$WORK/gatehouse.yaml"
+		start_bg "$p" "$PROXY_CPU" "${goenv[@]}" "${BIN[$p]}" run -config "$WORK/$(gatehouse_config "$p").yaml"
 	else
 		case $p in
 		nginx) start_bg nginx "$PROXY_CPU" "$(sbin nginx)" -p "$WORK" -c "$WORK/nginx.conf" -g 'daemon off;' ;;
@@ -232,29 +241,6 @@ start_proxy() {
 	probe "$(port_of "$p")" /64k 65536 || die "$p does not proxy GET /64k correctly"
 	# Let nginx's worker start and a Go runtime finish its start-up.
 	sleep 1
-}
-
-# stop stops process $1 (one this script started) and waits for it.
-stop() {
-	local pid=$1 i
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for i in $(seq 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$pid" 2>/dev/null && { log "process $pid did not stop in 10 s; killing it"; kill -KILL "$pid" 2>/dev/null || true; }
-	wait "$pid" 2>/dev/null || true
-}
-
-# status_kib sums field $1 (VmRSS, VmHWM) of /proc/PID/status over PIDs.
-status_kib() {
-	local f=$1 p v sum=0
-	shift
-	for p in "$@"; do
-		v=$(awk -v f="$f:" '$1 == f { print $2 }' "/proc/$p/status" 2>/dev/null || true)
-		sum=$((sum + ${v:-0}))
-	done
-	echo "$sum"
 }
 
 # pss_kib sums the proportional set size: shared pages (nginx's master
@@ -331,7 +317,7 @@ go_stats() { # name tag
 		END { printf "%s %d %d\n", g ? g : "-", h / 1024, s / 1024 }' "$raw-goroutine.txt" "$raw-heap.txt"
 }
 
-ROW='%-5s %6s %3s %-10s %6s %7s %7s %7s %8s %5s %6s %6s %6s %6s %7s %7s %6s %6s %4s\n'
+ROW='%-5s %6s %3s %-16s %6s %7s %7s %7s %8s %5s %6s %6s %6s %6s %7s %7s %6s %6s %4s\n'
 print_header() {
 	printf "$ROW" phase conns rnd proxy start rss hwm pss KiB/conn upstr gorout heap stack rps cpu_us sys/rq proxy% core0x% err
 }
@@ -354,7 +340,7 @@ record() { # phase conns round proxy base rss hwm pss upstream goroutines heap s
 # count), the peak RSS of both.
 measure_load() { # proxy conns round
 	local p=$1 c=$2 r=$3 pid pids port raw spid
-	start_proxy "$p"
+	start_fresh "$p"
 	pid=$STARTED
 	pids=$(proxy_pids_of "$pid")
 	port=$(port_of "$p")
@@ -411,7 +397,7 @@ measure_hold() { # phase proxy conns round
 	# A stalled client's small receive buffer stalls the proxy's writes
 	# within the first tens of KiB, as a slow one would.
 	[ "$ph" = idle ] || args=(-path /8m -read=false -rcvbuf 4096)
-	start_proxy "$p"
+	start_fresh "$p"
 	pid=$STARTED
 	pids=$(proxy_pids_of "$pid")
 	port=$(port_of "$p")
@@ -421,14 +407,20 @@ measure_hold() { # phase proxy conns round
 	taskset -c "$LOAD_CPU" "$WORK/holdconns" -addr "127.0.0.1:$port" -n "$n" "${args[@]}" >"$raw.txt" 2>"$raw-err.txt" &
 	hpid=$!
 	PIDS+=("$hpid")
-	local i
+	local i trouble=
 	for i in $(seq 1200); do
 		grep -q '^ready' "$raw.txt" 2>/dev/null && break
-		kill -0 "$hpid" 2>/dev/null || die "holdconns exited early; see $raw-err.txt"
+		kill -0 "$hpid" 2>/dev/null || { trouble="holdconns exited early; see $raw-err.txt"; break; }
 		sleep 0.1
 	done
-	grep -q '^ready' "$raw.txt" || die "holdconns did not get $n connections answered in 120 s"
-	sleep "$SETTLE"
+	grep -q '^ready' "$raw.txt" || trouble=${trouble:-"holdconns did not get $n connections answered in 120 s"}
+	[ -n "$trouble" ] || sleep "$SETTLE"
+	alive $pids || trouble="${trouble:+$trouble; }$p exited (see $p.log)"
+	if [ -n "$trouble" ]; then
+		# Measured all the same, and the row counts the failed connections.
+		log "WARNING: $ph $n on $p: $trouble"
+		echo "$(date -u +%H:%M:%S) FAILED $ph $n round $r on $p: $trouble" >>"$OUT/failures.txt"
+	fi
 	local rss hwm pss up cl gs heap stack thr
 	rss=$(status_kib VmRSS $pids)
 	hwm=$(status_kib VmHWM $pids)
@@ -488,7 +480,7 @@ summarize() {
 		[ $ph = stall ] && counts=$STALL
 		for c in $counts; do
 			printf '\n%s, %s connections\n' "$ph" "$c"
-			printf '%-10s %6s %6s %11s %8s %6s %8s %6s %6s %7s %13s %7s %7s %5s\n' proxy start MiB "MiB range" KiB/conn pss upstream gorout rps cpu_us "cpu_us range" sys/req core0x% err
+			printf '%-16s %6s %6s %11s %8s %6s %8s %6s %6s %7s %13s %7s %7s %5s\n' proxy start MiB "MiB range" KiB/conn pss upstream gorout rps cpu_us "cpu_us range" sys/req core0x% err
 			for p in $(names); do
 				awk -F'\t' -v ph="$ph" -v c="$c" -v p="$p" '
 				function med(a, n,   i, j, t) {
@@ -507,7 +499,7 @@ summarize() {
 				END {
 					if (!n) exit
 					load = ph == "load"
-					printf "%-10s %6.1f %6.1f %11s %8.1f %6.1f %8d %6s %6s %7s %13s %7s %7s %5d\n", p, med(base, n), med(mib, n), rng(mib, n),
+					printf "%-16s %6.1f %6.1f %11s %8.1f %6.1f %8d %6s %6s %7s %13s %7s %7s %5d\n", p, med(base, n), med(mib, n), rng(mib, n),
 						med(per, n), med(pss, n), med(up, n), g[1] == "-" ? "-" : sprintf("%d", med(g, n)),
 						load ? sprintf("%.0f", med(rps, n)) : "-", load ? sprintf("%.2f", med(us, n)) : "-", load ? rng(us, n) : "-",
 						load ? sprintf("%.2f", med(sys, n)) : "-", load ? sprintf("%.1f", med(oth, n)) : "-", errs
@@ -524,7 +516,7 @@ write_env() {
 		echo "cpu: $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
 		echo "kernel: $(uname -r)"
 		echo "go: $(go version)"
-		echo "gatehouse: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)$(cd "$ROOT" && git diff --quiet HEAD -- . ':!bench' 2>/dev/null || echo ' (modified)')"
+		echo "gatehouse: $(gatehouse_version)"
 		echo "nginx: $("$(sbin nginx)" -v 2>&1 | sed 's/.*: //')"
 		echo "wrk: $(wrk -v 2>&1 | head -1)"
 		echo "settings: PROXIES='$PROXIES' LOAD='$LOAD' IDLE='$IDLE' STALL='$STALL' BODY=$BODY REQ_PAD=$REQ_PAD DURATION=$DURATION WARMUP=$WARMUP SETTLE=$SETTLE RUNS=$RUNS KEEPALIVE=$KEEPALIVE GOGC=$GOGC PPROF=$PPROF PROXY_CPU=$PROXY_CPU LOAD_CPU=$LOAD_CPU nofile=$NOFILE"
@@ -539,6 +531,7 @@ main() {
 	command -v taskset >/dev/null || die "taskset (util-linux) is not installed"
 	[ -z "$PPROF" ] || command -v curl >/dev/null || die "PPROF needs curl"
 	check_settings
+	resolve_rev
 	WORK=$(mktemp -d /tmp/gatehouse-rss.XXXXXX)
 	chmod 755 "$WORK"
 	mkdir -p "$OUT/raw"
@@ -554,7 +547,13 @@ main() {
 	wait_for_quiet
 	run_rounds
 	echo "load after: $(cat /proc/loadavg)" >>"$OUT/env.txt"
-	summarize | tee "$OUT/summary.txt"
+	{
+		summarize
+		if [ -s "$OUT/failures.txt" ]; then
+			printf '\nFailures (%s):\n' "$OUT/failures.txt"
+			sed 's/^/  /' "$OUT/failures.txt"
+		fi
+	} | tee "$OUT/summary.txt"
 	log "raw results in $OUT"
 }
 

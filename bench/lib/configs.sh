@@ -1,5 +1,8 @@
 # bench/lib/configs.sh: the certificate and the configs of the backend and
-# the proxies. Sourced by run.sh; writes into $WORK.
+# the proxies. Sourced by run.sh and rss.sh; writes into $WORK.
+
+UPLOAD_BYTES=65536 # the request body of upload-64k
+UPLOAD_REPLY=ok    # the backend's answer to it
 
 nginx_common() { # name
 	local user=
@@ -33,9 +36,19 @@ make_cert() {
 }
 
 # write_backend_conf writes the backend's config: GET / answers the
-# BODY_BYTES (1 KiB) body from the config; GET /64k a 64 KiB file and
-# GET /8m an 8 MiB one (the large bodies of rss.sh); GET /bighead the
-# 1 KiB body with a 3 KiB header field.
+# BODY_BYTES (1 KiB) body from the config; GET /64k a 64 KiB file (the
+# http-64k scenario) and GET /8m an 8 MiB one (rss.sh's stalls); GET
+# /bighead the 1 KiB body with a 3 KiB header field; POST /upload reads
+# the whole request body, then answers "ok" (upload-64k).
+#
+# nginx's return would answer /upload while the body is still arriving
+# and discard the rest afterwards; a proxy that gets its answer before it
+# has sent the body may stop sending and close the upstream connection,
+# which would measure something else. So /upload is proxied, to the
+# backend itself: nginx reads the whole body into memory (128 KiB buffer,
+# no temp file) before it sends anything upstream, and only then does
+# /upload/done answer. X-Read says how many bytes of the request (line,
+# header and body) the backend read, for the check before measuring.
 write_backend_conf() {
 	local body
 	body=$(printf '%*s' $BODY_BYTES '' | tr ' ' x)
@@ -53,10 +66,26 @@ http {
     keepalive_timeout 300s;
     keepalive_requests 100000000;
 $(nginx_temp_paths backend)
+    upstream self {
+        server 127.0.0.1:$BACKEND_PORT;
+        keepalive $KEEPALIVE;
+        keepalive_requests 100000000;
+        keepalive_timeout 300s;
+    }
     server {
         listen 127.0.0.1:$BACKEND_PORT backlog=4096;
         location / { return 200 "$body"; }
         location ~ ^/(64k|8m)$ { root $WORK/www; sendfile on; }
+        location = /upload {
+            client_body_buffer_size 128k;
+            add_header X-Read \$request_length always;
+            proxy_pass http://self/upload/done;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_pass_request_body off;
+            proxy_set_header Content-Length "";
+        }
+        location = /upload/done { return 200 "$UPLOAD_REPLY"; }
         location = /bighead { add_header X-Pad "$(printf '%*s' 3072 '' | tr ' ' p)"; return 200 "$body"; }
 $(if feature_scenarios; then backend_feature_locations "$body"; fi)
 $(if has_scenario edge; then backend_edge_locations; fi)
@@ -113,6 +142,10 @@ $(nginx_location)
 EOF
 }
 
+# nginx buffers a request body before it connects upstream; its default
+# 16 KiB buffer would write every 64 KiB upload to a temp file, so the
+# buffer is 128 KiB: the body stays in memory, as in Gatehouse (which
+# streams it) and HAProxy (which streams it through its 16 KiB buffers).
 write_nginx_conf() {
 	{
 		nginx_common nginx
@@ -121,6 +154,7 @@ http {
     access_log off;
     keepalive_timeout 300s;
     keepalive_requests 100000000;  # nginx closes client connections after 1000 by default; Gatehouse never
+    client_body_buffer_size 128k;
 $(nginx_temp_paths nginx)
 $(if has_scenario cache-hit; then nginx_cache_path; fi)
 $(if has_scenario edge; then nginx_limit_zone; fi)
@@ -177,22 +211,28 @@ backend backend
 EOF
 }
 
-# Access log off; no active health checks (none is the default) and
-# passive ones off, so nothing but the proxying runs. The plain listener
-# must not redirect to HTTPS, which it would for bench.local once a
-# certificate is configured.
-write_gatehouse_yaml() {
+# write_gatehouse_yaml writes $WORK/NAME.yaml, logging to $WORK/NAME.log:
+# Gatehouse with the HTTP/1.1 engine ENGINE written on every listener
+# (so GATEHOUSE_ENGINE in the environment cannot change what a row
+# measures), plain HTTP on PORT and, with TLS scenarios, HTTPS on
+# TLS_PORT. Access log off; no active health checks (none is the
+# default) and passive ones off, so nothing but the proxying runs. The
+# plain listener must not redirect to HTTPS, which it would for
+# bench.local once a certificate is configured.
+write_gatehouse_yaml() { # name engine port tls_port
 	{
 		cat <<EOF
 listeners:
   - name: bench
-    address: 127.0.0.1:$GATEHOUSE_PORT
+    address: 127.0.0.1:$3
+    engine: $2
 EOF
 		if tls_scenarios; then
 			cat <<EOF
     redirect_https: false
   - name: bench-tls
-    address: 127.0.0.1:$GATEHOUSE_TLS_PORT
+    address: 127.0.0.1:$4
+    engine: $2
     tls: {}
 tls:
   certificates: [{cert: $WORK/bench.pem, key: $WORK/bench.key}]
@@ -202,7 +242,7 @@ EOF
 log:
   format: text
   level: info
-  output: $WORK/gatehouse.log
+  output: $WORK/$1.log
   access: false
 upstreams:
   backend:
@@ -221,7 +261,17 @@ routes:
 EOF
 		if feature_scenarios; then gatehouse_feature_routes; fi
 		if has_scenario edge; then gatehouse_edge_routes; fi
-	} >"$WORK/gatehouse.yaml"
+	} >"$WORK/$1.yaml"
+}
+
+# write_upload_lua writes the wrk script of upload-64k: every request a
+# POST of UPLOAD_BYTES (wrk adds the Content-Length).
+write_upload_lua() {
+	cat >"$WORK/upload.lua" <<EOF
+wrk.method = "POST"
+wrk.body = string.rep("x", $UPLOAD_BYTES)
+wrk.headers["Content-Type"] = "application/octet-stream"
+EOF
 }
 
 # ---------------------------------------------------------------- cache-hit, compress

@@ -25,9 +25,7 @@ install_packages() {
 	if tls_scenarios; then
 		command -v openssl >/dev/null || need+=(openssl)
 	fi
-	if tls_scenarios || has_scenario cache-hit || has_scenario compress || has_scenario edge; then
-		command -v curl >/dev/null || need+=(curl)
-	fi
+	command -v curl >/dev/null || need+=(curl) # the checks before measuring
 	if has_scenario edge; then
 		command -v openssl >/dev/null || need+=(openssl)
 		[ -n "$(sbin redis-server)" ] || need+=(redis-server)
@@ -58,6 +56,37 @@ install_packages() {
 	[ $rc -eq 0 ] || die "apt-get install ${need[*]} failed"
 }
 
+# ---------------------------------------------------------------- build
+
+# resolve_rev turns GATEHOUSE_REV (if set) into a full commit hash, once,
+# so that a commit landing during the run changes nothing.
+resolve_rev() {
+	[ -n "${GATEHOUSE_REV:-}" ] || return 0
+	GATEHOUSE_REV=$(cd "$ROOT" && git rev-parse --verify --quiet "$GATEHOUSE_REV^{commit}") ||
+		die "GATEHOUSE_REV is not a commit of $ROOT"
+}
+
+# gatehouse_src prints the directory Gatehouse is built from: the checkout,
+# or with GATEHOUSE_REV a clean export of that commit (git archive) in
+# $WORK/src, which leaves out uncommitted changes in the working tree.
+gatehouse_src() {
+	if [ -z "${GATEHOUSE_REV:-}" ]; then echo "$ROOT"; return; fi
+	if [ ! -d "$WORK/src" ]; then
+		mkdir "$WORK/src"
+		(cd "$ROOT" && git archive "$GATEHOUSE_REV") | tar -x -C "$WORK/src" || die "git archive $GATEHOUSE_REV failed"
+	fi
+	echo "$WORK/src"
+}
+
+# gatehouse_version says what was built, for env.txt.
+gatehouse_version() {
+	if [ -n "${GATEHOUSE_REV:-}" ]; then
+		echo "${GATEHOUSE_REV:0:7} (GATEHOUSE_REV: a clean export of the commit)"
+		return
+	fi
+	echo "$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)$(cd "$ROOT" && git diff --quiet HEAD -- . ':!bench' 2>/dev/null || echo ' (modified)')"
+}
+
 # ---------------------------------------------------------------- processes
 
 PIDS=() # every process this script started, stopped on exit by PID
@@ -67,7 +96,7 @@ cleanup() {
 	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 	if [ -n "$WORK" ] && [ -d "$WORK" ]; then
-		[ -d "$OUT" ] && cp "$WORK"/*.log "$WORK"/*.conf "$WORK"/*.cfg "$WORK"/*.yaml "$OUT/" 2>/dev/null || true
+		[ -d "$OUT" ] && cp "$WORK"/*.log "$WORK"/*.conf "$WORK"/*.cfg "$WORK"/*.yaml "$WORK"/*.lua "$OUT/" 2>/dev/null || true
 		if [ -n "$KEEP_TMP" ]; then log "kept $WORK"; else rm -rf "$WORK"; fi
 	fi
 }
@@ -129,19 +158,6 @@ probe() { # port [path bytes]
 	fi
 }
 
-# probe_tls checks that port answers GET / over TLS with HTTP version $2
-# ("1.1" or "2"), status 200 and the whole body.
-probe_tls() {
-	local flag=--http1.1 got
-	[ "$2" = 2 ] && flag=--http2
-	got=$(curl -sk "$flag" --max-time 5 -o /dev/null -w '%{http_code} %{http_version} %{size_download}' \
-		"https://127.0.0.1:$1/") || { log "HTTPS probe of port $1 failed"; return 1; }
-	if [ "$got" != "200 $2 $BODY_BYTES" ]; then
-		log "HTTPS probe of port $1: got '$got' (status, HTTP version, bytes); want '200 $2 $BODY_BYTES'"
-		return 1
-	fi
-}
-
 # tls_facts prints what a client without preferences negotiates with
 # port: protocol, cipher suite, key exchange group and ALPN.
 tls_facts() {
@@ -184,48 +200,90 @@ redis_decisions() {
 		awk -F'[:=,]' '/^cmdstat_(evalsha|eval):/ { n += $3 } END { print n + 0 }'
 }
 
-start_all() {
-	local nginx
-	nginx=$(sbin nginx)
-	start_bg backend "$LOAD_CPU" "$nginx" -p "$WORK" -c "$WORK/backend.conf" -g 'daemon off;'
+# start_backend starts the one nginx backend on LOAD_CPU.
+start_backend() {
+	start_bg backend "$LOAD_CPU" "$(sbin nginx)" -p "$WORK" -c "$WORK/backend.conf" -g 'daemon off;'
 	wait_listening "$BACKEND_PORT" "$STARTED" "backend nginx"
 	probe "$BACKEND_PORT" || die "backend does not serve the 1 KiB body"
+	probe "$BACKEND_PORT" /64k 65536 || die "backend does not serve the 64 KiB body"
+}
+
+# start_all starts the backend, Redis (edge) and every proxy a unit uses.
+start_all() {
+	start_backend
 	if has_scenario edge; then start_redis; fi
 	local p
-	for p in $PROXIES; do
-		case $p in
-		gatehouse) start_bg gatehouse "$PROXY_CPU" env GOMAXPROCS=1 "$WORK/gatehouse" run -config "$WORK/gatehouse.yaml" ;;
-		nginx) start_bg nginx "$PROXY_CPU" "$nginx" -p "$WORK" -c "$WORK/nginx.conf" -g 'daemon off;' ;;
-		haproxy) start_bg haproxy "$PROXY_CPU" "$(sbin haproxy)" -db -f "$WORK/haproxy.cfg" ;;
-		stdlib)
-			local tlsargs=()
-			if tls_scenarios; then
-				tlsargs=(-tls-listen "127.0.0.1:$STDLIB_TLS_PORT" -cert "$WORK/bench.pem" -key "$WORK/bench.key")
-			fi
-			start_bg stdlib "$PROXY_CPU" env GOMAXPROCS=1 "$WORK/stdlibproxy" \
-				-listen "127.0.0.1:$STDLIB_PORT" -backend "http://127.0.0.1:$BACKEND_PORT" -keepalive "$KEEPALIVE" "${tlsargs[@]}"
-			;;
-		*) die "unknown proxy '$p' in PROXIES" ;;
-		esac
-		MAIN[$p]=$STARTED
-		wait_listening "${PORT[$p]}" "$STARTED" "$p"
-		probe "${PORT[$p]}" || die "$p does not proxy GET / correctly"
-		if tls_proxy "$p" && tls_scenarios; then
-			wait_listening "${TLS_PORT[$p]}" "$STARTED" "$p (TLS)"
-			probe_tls "${TLS_PORT[$p]}" 1.1 || die "$p does not proxy GET / over HTTPS correctly"
-			probe_tls "${TLS_PORT[$p]}" 2 || die "$p does not proxy GET / over HTTP/2 correctly"
+	for p in $(used_proxies); do start_proxy "$p"; done
+}
+
+# start_proxy starts proxy $1 on PROXY_CPU with one worker and waits until
+# it proxies GET /; sets MAIN[$1] (and STARTED) to its main PID. The two
+# Gatehouse rows are one binary with two configs, whose listeners say
+# engine: gatehouse and engine: stdlib (GATEHOUSE_ENGINE cannot change
+# them).
+start_proxy() { # name
+	local p=$1
+	case $p in
+	gatehouse | gatehouse-stdlib) start_bg "$p" "$PROXY_CPU" env GOMAXPROCS=1 "$WORK/gatehouse" run -config "$WORK/$p.yaml" ;;
+	nginx) start_bg nginx "$PROXY_CPU" "$(sbin nginx)" -p "$WORK" -c "$WORK/nginx.conf" -g 'daemon off;' ;;
+	haproxy) start_bg haproxy "$PROXY_CPU" "$(sbin haproxy)" -db -f "$WORK/haproxy.cfg" ;;
+	stdlib)
+		local tlsargs=()
+		if tls_scenarios; then
+			tlsargs=(-tls-listen "127.0.0.1:$STDLIB_TLS_PORT" -cert "$WORK/bench.pem" -key "$WORK/bench.key")
 		fi
-	done
+		start_bg stdlib "$PROXY_CPU" env GOMAXPROCS=1 "$WORK/stdlibproxy" \
+			-listen "127.0.0.1:$STDLIB_PORT" -backend "http://127.0.0.1:$BACKEND_PORT" -keepalive "$KEEPALIVE" "${tlsargs[@]}"
+		;;
+	*) die "unknown proxy '$p' in PROXIES" ;;
+	esac
+	MAIN[$p]=$STARTED
+	wait_listening "${PORT[$p]}" "$STARTED" "$p"
+	probe "${PORT[$p]}" || die "$p does not proxy GET / correctly"
+	if tls_proxy "$p" && tls_scenarios; then
+		wait_listening "${TLS_PORT[$p]}" "$STARTED" "$p (TLS)"
+	fi
+}
+
+# restart_proxy stops proxy $1 and starts it afresh (for a peak RSS of one
+# run, or after a crash); its log goes on in the same file.
+restart_proxy() { # name
+	stop "${MAIN[$1]}"
+	start_proxy "$1"
+	sleep 1 # let nginx's worker start and a Go runtime finish its start-up
+}
+
+# stop stops process $1 (one this script started), waits for it and
+# forgets it, so that cleanup never signals a PID the system has reused.
+stop() {
+	local pid=$1 i
+	if kill -TERM "$pid" 2>/dev/null; then
+		for i in $(seq 100); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "$pid" 2>/dev/null; then
+			log "process $pid did not stop in 10 s; killing it"
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+	fi
+	wait "$pid" 2>/dev/null || true
+	local q keep=()
+	for q in "${PIDS[@]}"; do [ "$q" = "$pid" ] || keep+=("$q"); done
+	PIDS=("${keep[@]}")
 }
 
 # tls_proxy reports whether proxy $1 takes part in the TLS scenarios.
 tls_proxy() { [[ " $TLS_PROXIES " == *" $1 "* ]]; }
 
-# scenario_proxies prints the proxies of PROXIES that run scenario $1.
-scenario_proxies() {
-	local p out=()
+# used_proxies prints the proxies of PROXIES that some unit of SCENARIOS
+# runs, in PROXIES' order: the ones start_all starts.
+used_proxies() {
+	local p u out=()
 	for p in $PROXIES; do
-		if [ "$1" = http ] || tls_proxy "$p"; then out+=("$p"); fi
+		for u in $(all_units); do
+			if [[ " $(unit_proxies "$u") " == *" $p "* ]]; then out+=("$p"); break; fi
+		done
 	done
 	echo "${out[*]}"
 }

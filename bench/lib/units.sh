@@ -4,7 +4,8 @@
 #
 # A scenario is one or more units; a unit is one kind of request, measured
 # on each of its proxies once per round, and is what results.tsv's
-# scenario column names. http, https and h2 are a unit each. cache-hit is
+# scenario column names. http, http-64k, http-1000, https, upload-64k and
+# h2 are a unit each (idle-10k is none: rss.sh measures it). cache-hit is
 #   hit-1k      GET /cache/1k, a 1 KiB body the proxy has cached
 #   hit-64k     GET /cache/64k, the same with 64 KiB
 #   proxied-1k  GET /, the 1 KiB body proxied on a route without a cache
@@ -40,9 +41,29 @@ scenario_units() {
 	cache-hit) echo "hit-1k hit-64k proxied-1k pass-1k" ;;
 	compress) echo "identity gzip-1 gzip-5 br" ;;
 	edge) echo "plain jwt-rs256 jwt-es256 jwt-es256+limit limit redis-limit" ;;
+	idle-10k) ;;
 	*) echo "$1" ;;
 	esac
 }
+
+# unit_conns prints the client connections of unit u in the pass of
+# CONNECTIONS for c: c itself, except for the units of a fixed count,
+# http-1000 (1000) and h2 (H2_CONNECTIONS), which run in the first pass
+# only (nothing is printed for the others).
+unit_conns() { # unit c
+	case $1 in
+	http-1000 | h2) [ "$2" = "${CONNECTIONS%% *}" ] || return 0 ;;
+	esac
+	case $1 in
+	http-1000) echo 1000 ;;
+	h2) echo "$H2_CONNECTIONS" ;;
+	*) echo "$2" ;;
+	esac
+}
+
+# fresh_unit reports whether each proxy is restarted before its run of
+# unit $1, so that VmHWM afterwards is the peak of that run alone.
+fresh_unit() { [ "$1" = http-1000 ]; }
 
 # all_units prints the units of every scenario in SCENARIOS, in order.
 all_units() {
@@ -53,6 +74,8 @@ all_units() {
 
 unit_path() {
 	case $1 in
+	http-64k) echo /64k ;;
+	upload-64k) echo /upload ;;
 	hit-1k) echo /cache/1k ;;
 	hit-64k) echo /cache/64k ;;
 	pass-1k) echo /nostore/1k ;;
@@ -91,13 +114,16 @@ unit_header() {
 # edge_unit reports whether $1 is a unit of the edge scenario.
 edge_unit() { [[ " $(scenario_units edge) " == *" $1 "* ]]; }
 
-# unit_proxies prints the proxies of PROXIES that run unit $1.
+# unit_proxies prints the proxies of PROXIES that run unit $1. HTTP/2 is
+# served the same whatever a listener's HTTP/1.1 engine, so h2 runs
+# gatehouse, not gatehouse-stdlib: the two rows would measure one thing.
 unit_proxies() {
 	local p out=()
 	for p in $PROXIES; do
 		case $1 in
-		http) out+=("$p") ;;
-		https | h2) if tls_proxy "$p"; then out+=("$p"); fi ;;
+		http | http-64k | http-1000 | upload-64k) out+=("$p") ;;
+		https) if tls_proxy "$p"; then out+=("$p"); fi ;;
+		h2) if tls_proxy "$p" && [ "$p" != gatehouse-stdlib ]; then out+=("$p"); fi ;;
 		br | jwt-* | redis-limit) if [ "$p" = gatehouse ]; then out+=("$p"); fi ;;
 		*) if [[ " $FEATURE_PROXIES " == *" $p "* ]]; then out+=("$p"); fi ;;
 		esac
@@ -131,7 +157,8 @@ is_hit() { # proxy fetch-output bytes
 
 unit_bytes() {
 	case $1 in
-	hit-64k) echo 65536 ;;
+	hit-64k | http-64k) echo 65536 ;;
+	upload-64k) echo ${#UPLOAD_REPLY} ;;
 	identity | gzip-* | br) wc -c <"$JSON_FILE" ;;
 	*) echo "$BODY_BYTES" ;;
 	esac
@@ -193,6 +220,73 @@ check_features() {
 	if has_scenario edge; then check_edge; fi
 }
 
+# check_units runs once before measuring: every proxy must answer each of
+# the units http, http-64k, http-1000, https, upload-64k and h2 as the
+# load generator will ask (status, protocol, the whole body; for an
+# upload, the backend must have read the whole body), and each Gatehouse
+# row must run the HTTP/1.1 engine it is named for (check_engine). A
+# unit that fails is marked failed on that proxy and not measured there;
+# the rest go on. What each answered goes to env.txt.
+check_units() {
+	local u p got want port ok
+	printf '%*s' "$UPLOAD_BYTES" '' | tr ' ' x >"$WORK/upload.body"
+	for u in $(all_units); do
+		for p in $(unit_proxies "$u"); do
+			port=${PORT[$p]} ok=
+			case $u in
+			http | http-64k | http-1000)
+				want="200 1.1 $(unit_bytes "$u")"
+				got=$(curl -s --http1.1 --max-time 10 -o /dev/null -w '%{http_code} %{http_version} %{size_download}' \
+					"http://127.0.0.1:$port$(unit_path "$u")") || true
+				[ "$got" != "$want" ] || ok=1
+				;;
+			https | h2)
+				want="200 $([ "$u" = h2 ] && echo 2 || echo 1.1) $BODY_BYTES"
+				got=$(curl -sk "$([ "$u" = h2 ] && echo --http2 || echo --http1.1)" --max-time 10 -o /dev/null \
+					-w '%{http_code} %{http_version} %{size_download}' "https://127.0.0.1:${TLS_PORT[$p]}/") || true
+				[ "$got" != "$want" ] || ok=1
+				;;
+			upload-64k)
+				# No Expect: 100-continue, as wrk sends none. X-Read is what
+				# the backend read of the request: line, header and body.
+				want="200 ${#UPLOAD_REPLY} [X-Read over $UPLOAD_BYTES]"
+				got=$(curl -s --http1.1 --max-time 10 -o /dev/null -H 'Expect:' -H 'Content-Type: application/octet-stream' \
+					--data-binary @"$WORK/upload.body" -w '%{http_code} %{size_download} [%header{x-read}]' \
+					"http://127.0.0.1:$port/upload") || true
+				if [[ $got =~ ^200\ ${#UPLOAD_REPLY}\ \[([0-9]+)\]$ ]] && [ "${BASH_REMATCH[1]}" -gt "$UPLOAD_BYTES" ]; then ok=1; fi
+				;;
+			*) continue ;;
+			esac
+			echo "check $u $p: $got" >>"$OUT/env.txt"
+			[ -n "$ok" ] || fail "$u" "$p" "the check before measuring got '$got', want '$want'"
+		done
+	done
+	for p in gatehouse gatehouse-stdlib; do
+		[[ " $(used_proxies) " == *" $p "* ]] || continue
+		check_engine "$p" "http://127.0.0.1:${PORT[$p]}/"
+		if has_scenario https && [[ " $(unit_proxies https) " == *" $p "* ]]; then
+			check_engine "$p" "https://127.0.0.1:${TLS_PORT[$p]}/"
+		fi
+	done
+}
+
+# check_engine tells the engines apart by max_header_count: Gatehouse's
+# own refuses a request of more than 100 header fields with 431 (its
+# default limit), net/http has no such limit and proxies it. A row whose
+# answer is not its engine's is a failed check (written down, not fatal:
+# the row is measured, and the summary's failure list says so).
+check_engine() { # proxy url
+	local p=$1 url=$2 got want=200 i hdr=()
+	[ "$p" = gatehouse ] && want=431
+	for i in $(seq 101); do hdr+=(-H "X-Field-$i: $i"); done
+	got=$(curl -sk --http1.1 --max-time 10 -o /dev/null -w '%{http_code}' "${hdr[@]}" "$url") || true
+	echo "engine check $p $url, 104 header fields: $got (want $want: $([ "$want" = 431 ] && echo "Gatehouse's engine" || echo net/http))" >>"$OUT/env.txt"
+	if [ "$got" != "$want" ]; then
+		log "WARNING: $p answered $got to 104 header fields at $url; its engine would answer $want"
+		echo "$(date -u +%H:%M:%S) ERRORS engine check on $p ($url): 104 header fields got $got, want $want" >>"$OUT/failures.txt"
+	fi
+}
+
 # check_encoding fetches path from proxy p with Accept-Encoding enc (none
 # if empty), checks status, Content-Encoding and that the body decodes to
 # the JSON file, and records the size.
@@ -236,21 +330,22 @@ unit_after() { # unit proxy round
 
 # unit_median prints the median CPU µs/request of unit u, conns c, proxy p.
 unit_median() { # unit conns proxy
-	awk -F'\t' -v u="$1" -v c="$2" -v p="$3" '$1 == u && $2 == c && $4 == p { print $9 }' "$RESULTS" | median
+	awk -F'\t' -v u="$1" -v c="$2" -v p="$3" '$1 == u && $2 == c && $4 == p && $24 != "failed" { print $9 }' "$RESULTS" | median
 }
 
-# summarize_rounds prints, for the units of cache-hit, compress and edge,
-# each proxy's CPU per request in every round (the noise).
+# summarize_rounds prints each unit's CPU per request on each proxy in
+# every round (F for a failed run; the noise), with the most other work
+# seen on the proxy's core in any of them.
 summarize_rounds() { # conns
-	local c=$1 u p
-	feature_scenarios || has_scenario edge || return 0
+	local c=$1 u p cc
 	printf '\nCPU µs/request per round (core0-x%% of the noisiest round), %s connections\n' "$c"
 	for u in $(all_units); do
-		case $u in http | https | h2) continue ;; esac
+		cc=$(unit_conns "$u" "$c")
+		[ -n "$cc" ] || continue
 		for p in $(unit_proxies "$u"); do
-			awk -F'\t' -v u="$u" -v c="$c" -v p="$p" '$1 == u && $2 == c && $4 == p {
-				s = s sprintf(" %.1f", $9); if ($12 > x) x = $12 }
-				END { printf "  %-15s %-10s%s   (%.1f)\n", u, p, s, x }' "$RESULTS"
+			awk -F'\t' -v u="$u" -v c="$cc" -v p="$p" '$1 == u && $2 == c && $4 == p {
+				s = s ($24 == "failed" ? " F" : sprintf(" %.1f", $9)); if ($12 > x) x = $12 }
+				END { printf "  %-15s %-16s%s   (%.1f)\n", u, p, s, x }' "$RESULTS"
 		done
 	done
 }
@@ -350,7 +445,7 @@ check_edge() {
 # edge_median prints the median of results.tsv column k for unit u,
 # conns c and proxy p.
 edge_median() { # unit conns proxy column
-	awk -F'\t' -v u="$1" -v c="$2" -v p="$3" -v k="$4" '$1 == u && $2 == c && $4 == p { print $k }' "$RESULTS" | median
+	awk -F'\t' -v u="$1" -v c="$2" -v p="$3" -v k="$4" '$1 == u && $2 == c && $4 == p && $24 != "failed" { print $k }' "$RESULTS" | median
 }
 
 # summarize_edge prints the edge scenario's table: per unit and proxy the
