@@ -313,9 +313,9 @@ func TestRegressionUnknownTransferCodingRelayedAsIdentity(t *testing.T) {
 }
 
 // TestRegressionHTTP10WithTransferEncodingKeptAlive: RFC 9112 section 6.1: an
-// HTTP/1.0 message with Transfer-Encoding MUST be treated as faultily
-// framed and its connection closed after it. frame (head.go) honours
-// the HTTP/1.0 keep-alive token regardless, and reuses the connection.
+// HTTP/1.0 message with Transfer-Encoding is faultily framed. It once
+// kept its connection for the next request; it is now refused (502) and
+// its connection never reused.
 func TestRegressionHTTP10WithTransferEncodingKeptAlive(t *testing.T) {
 	b := newBackend(t, func(c *bconn) {
 		if c.n == 1 {
@@ -327,18 +327,19 @@ func TestRegressionHTTP10WithTransferEncodingKeptAlive(t *testing.T) {
 		answer(okResp)(c)
 	})
 	f := newForwarder(t, testOpts())
-	mustGet(t, f, b, "/")
+	if _, _, _, err := forward(f, b, newOut("GET", "/", nil, 0)); err == nil || !strings.Contains(err.Error(), "HTTP/1.0") {
+		t.Fatalf("error %v, want the faulty framing refused", err)
+	}
 	mustGet(t, f, b, "/")
 	if a := b.accepts.Load(); a != 2 {
 		t.Errorf("%d connections, want 2: the faultily framed message's connection must be closed", a)
 	}
 }
 
-// TestRegressionBodilessTEAndCLKeptAlive: head.go documents keepAlive as false
-// for "a message with both Transfer-Encoding and Content-Length (a
-// smuggling attempt)", but frame returns before that check for bodiless
-// answers (HEAD, 204, 304), whose connection is then reused. Minor: such
-// a message has no body to misframe; the code or its doc should change.
+// TestRegressionBodilessTEAndCLKeptAlive: a bodiless answer (HEAD, 204)
+// with both Transfer-Encoding and Content-Length once kept its
+// connection; like any message with both it is now refused and its
+// connection closed.
 func TestRegressionBodilessTEAndCLKeptAlive(t *testing.T) {
 	for _, tc := range []struct{ method, resp string }{
 		{"HEAD", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"},
@@ -355,12 +356,12 @@ func TestRegressionBodilessTEAndCLKeptAlive(t *testing.T) {
 				answer(okResp)(c)
 			})
 			f := newForwarder(t, testOpts())
-			if _, _, _, err := forward(f, b, newOut(tc.method, "/", nil, 0)); err != nil {
-				t.Fatal(err)
+			if _, _, _, err := forward(f, b, newOut(tc.method, "/", nil, 0)); err == nil {
+				t.Fatal("both lengths accepted")
 			}
 			mustGet(t, f, b, "/")
 			if a := b.accepts.Load(); a != 2 {
-				t.Errorf("%d connections, want 2 as documented", a)
+				t.Errorf("%d connections, want 2", a)
 			}
 		})
 	}

@@ -7,9 +7,12 @@
 // connection itself, with no timer or context per request.
 //
 // Framing follows RFC 9112 section 6.3: no body for HEAD, 1xx, 204 and
-// 304; Transfer-Encoding over Content-Length (and such a response never
-// leaves its connection reusable); conflicting lengths are an error; a
-// body without either ends with the connection. A connection is reused
+// 304; a body without Content-Length or Transfer-Encoding ends with the
+// connection. A target's answer is held to the rules Gatehouse's server
+// holds clients to (server/h1/differences.md): both lengths, two
+// Content-Length fields or a list, Transfer-Encoding in HTTP/1.0,
+// obs-fold, bare LF line ends and a stray empty line are a malformed
+// response (502), and its connection is closed. A connection is reused
 // only after a response read to its end with keep-alive in effect.
 //
 // A pooled connection the target closed while it sat idle is noticed

@@ -41,6 +41,8 @@ const (
 var (
 	errHeadTooLarge = errors.New("the target's response header is larger than 1 MiB")
 	errMalformed    = errors.New("malformed HTTP response from the target")
+	errBareLF       = fmt.Errorf("%w: a line ends in a bare LF, not CRLF (RFC 9112 section 2.2)", errMalformed)
+	errLeadingLine  = fmt.Errorf("%w: an empty line before the status line", errMalformed)
 )
 
 // readHead reads one response head. gotByte tells whether any byte of it
@@ -56,7 +58,9 @@ func (pc *pconn) readHead(isHead bool) (h head, gotByte bool, err error) {
 		}
 		if line == 0 {
 			if len(lines) == 0 {
-				continue // an empty line before the status line is tolerated (RFC 9112 section 2.2)
+				// Held to what Gatehouse's server accepts from
+				// clients: a stray line is a framing error.
+				return h, true, errLeadingLine
 			}
 			break
 		}
@@ -90,9 +94,10 @@ func readLine(br *bufio.Reader, buf *[]byte) (int, error) {
 	}
 	b := *buf
 	n := len(b) - 1 // the LF
-	if n > start && b[n-1] == '\r' {
-		n--
+	if n == start || b[n-1] != '\r' {
+		return 0, errBareLF
 	}
+	n--
 	*buf = b[:n]
 	return n - start, nil
 }
@@ -116,16 +121,9 @@ func parseHead(s string, ends []int, fields []field, isHead bool) (head, error) 
 		line := s[start:end]
 		start = end
 		if line[0] == ' ' || line[0] == '\t' {
-			// obs-fold (RFC 9112 section 5.2): replaced by a space.
-			if len(fields) == 0 {
-				return h, fmt.Errorf("%w: a continuation line before any field", errMalformed)
-			}
-			f := &fields[len(fields)-1]
-			if strings.IndexByte(line, 0) >= 0 {
-				return h, fmt.Errorf("%w: a NUL in header %s", errMalformed, f.key)
-			}
-			f.val = strings.Trim(f.val+" "+strings.Trim(line, " \t"), " \t")
-			continue
+			// obs-fold: RFC 9112 section 5.2 lets a proxy answer 502 or
+			// unfold; Gatehouse refuses it from targets as from clients.
+			return h, fmt.Errorf("%w: a header line starts with whitespace (obs-fold, RFC 9112 section 5.2)", errMalformed)
 		}
 		colon := strings.IndexByte(line, ':')
 		if colon <= 0 || !validName(line[:colon]) {
@@ -161,8 +159,8 @@ func (h *head) frame(http10, isHead bool) error {
 			te, h.chunked = true, true
 		case "Content-Length":
 			n, err := parseLength(f.val)
-			if err != nil || (cl && n != h.length) {
-				return fmt.Errorf("%w: Content-Length %q", errMalformed, truncate(f.val))
+			if err != nil || cl {
+				return fmt.Errorf("%w: Content-Length %q (one field, one value)", errMalformed, truncate(f.val))
 			}
 			cl, h.length = true, n
 		case "Connection":
@@ -182,10 +180,14 @@ func (h *head) frame(http10, isHead bool) error {
 			h.upgrade = f.val
 		}
 	}
-	if http10 && !keepAliveToken || te && cl || http10 && te {
-		// A message with both lengths may be a smuggling attempt; an
-		// HTTP/1.0 one with Transfer-Encoding has faulty framing
-		// (RFC 9112 section 6.1): neither is trusted with the connection.
+	switch {
+	case te && cl:
+		// Either length may be the one the target meant (RFC 9112
+		// section 6.1 calls it a smuggling or splitting pattern).
+		return fmt.Errorf("%w: both Content-Length and Transfer-Encoding", errMalformed)
+	case http10 && te:
+		return fmt.Errorf("%w: Transfer-Encoding in an HTTP/1.0 response (RFC 9112 section 6.1)", errMalformed)
+	case http10 && !keepAliveToken:
 		h.keepAlive = false
 	}
 	switch {
@@ -200,27 +202,21 @@ func (h *head) frame(http10, isHead bool) error {
 	return nil
 }
 
-// parseLength parses a Content-Length value: digits, possibly a list of
-// the same value ("5, 5", RFC 9110 section 8.6).
+// parseLength parses a Content-Length value: digits only. A list, even
+// of one value repeated ("5, 5", which RFC 9110 section 8.6 lets a
+// recipient take), is refused, as Gatehouse's server refuses it.
 func parseLength(v string) (int64, error) {
-	var n int64 = -1
-	for part := range strings.SplitSeq(v, ",") {
-		part = strings.Trim(part, " \t")
-		if part == "" || len(part) > 18 {
+	part := strings.Trim(v, " \t")
+	if part == "" || len(part) > 18 {
+		return 0, errMalformed
+	}
+	var n int64
+	for i := 0; i < len(part); i++ {
+		c := part[i]
+		if c < '0' || c > '9' {
 			return 0, errMalformed
 		}
-		var m int64
-		for i := 0; i < len(part); i++ {
-			c := part[i]
-			if c < '0' || c > '9' {
-				return 0, errMalformed
-			}
-			m = m*10 + int64(c-'0')
-		}
-		if n >= 0 && m != n {
-			return 0, errMalformed
-		}
-		n = m
+		n = n*10 + int64(c-'0')
 	}
 	return n, nil
 }
