@@ -98,7 +98,7 @@ func testRefusalsAnswered(t *testing.T, engine string) {
 		{"two lengths", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400, "400 Bad Request", "more than one Content-Length"},
 		{"not HTTP", "garbage\r\n\r\n", 400, "400 Bad Request", "malformed request line"},
 		{"HTTP/3.0 on TCP", "GET / HTTP/3.0\r\nHost: x\r\n\r\n", 505, "unsupported protocol version", "HTTP version not supported"},
-		{"unknown transfer coding", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "Unsupported transfer encoding", "Transfer-Encoding other than chunked"},
+		{"unknown transfer coding", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501, "Unsupported transfer encoding", "Transfer-Encoding other than chunked"},
 		{"unknown expectation", "GET / HTTP/1.1\r\nHost: x\r\nExpect: magic\r\n\r\n", 417, "417 Expectation Failed", "Expect"},
 		{"header over the limit", "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 17<<10) + "\r\n\r\n", 431, "431 Request Header Fields Too Large", "larger than max_header_bytes"},
 	} {

@@ -40,6 +40,9 @@ type conn struct {
 	// rerr is the error that ended reading (io.EOF when the client
 	// half-closed), kept for the request being served.
 	rerr error
+	// deadline is set while a read deadline of the engine's (idle, head,
+	// read_timeout) may still be on the connection.
+	deadline bool
 
 	// watch is the background read that notices a client leaving
 	// while a handler works; nil when none runs.
@@ -121,7 +124,8 @@ func (c *conn) serve(ctx context.Context) {
 		if c.r == c.w && !c.idle(wait) {
 			return
 		}
-		c.io.SetReadDeadline(time.Now().Add(s.readHeaderTimeout()))
+		// The head's wait is bounded by read_header_timeout from here,
+		// set by readHead only if the head is not all in already.
 		if !c.serveOne(ctx) {
 			return
 		}
@@ -141,6 +145,7 @@ func (c *conn) idle(d time.Duration) bool {
 		return false
 	}
 	c.io.SetReadDeadline(time.Now().Add(d))
+	c.deadline = true
 	if c.raw != nil {
 		var n int
 		var rerr error
@@ -244,6 +249,7 @@ func (c *conn) fill(limit int) error {
 func (c *conn) readHead() (int, error) {
 	limit := c.srv.maxHeaderBytes()
 	line := 0
+	timed := false
 	for {
 		size, resume, perr := scanHead(c.rb.b[c.r:c.w], line)
 		if perr != nil {
@@ -258,6 +264,12 @@ func (c *conn) readHead() (int, error) {
 		line = resume
 		if c.w-c.r > limit {
 			return 0, errTooLarge
+		}
+		if !timed {
+			// Only a head that did not come whole with its first
+			// bytes is timed (slowloris); most never need it.
+			c.io.SetReadDeadline(time.Now().Add(c.srv.readHeaderTimeout()))
+			c.deadline, timed = true, true
 		}
 		// The head's bytes may move to a new buffer's start: line is
 		// relative to c.r, so it stays right.
@@ -396,6 +408,10 @@ func (c *conn) watchClient() {
 	done := make(chan struct{})
 	c.watch = done
 	x := c.ctx
+	if c.deadline {
+		c.io.SetReadDeadline(time.Time{}) // an idle or head deadline left over
+		c.deadline = false
+	}
 	go func() {
 		defer close(done)
 		n, err := c.io.Read(c.rb.b[c.w:])
@@ -425,27 +441,43 @@ func (c *conn) unwatch() {
 
 var aLongTimeAgo = time.Unix(1, 0)
 
+// exchange is what lives as long as one request, allocated at once.
+type exchange struct {
+	ctx  reqCtx
+	w    response
+	body body
+}
+
 // handle serves one parsed request: its context, body and response,
 // the handler, then the end of the answer. It reports whether the
 // connection goes on to a next request.
 func (c *conn) handle(ctx context.Context, tmpl *http.Request, m *message) bool {
 	s := c.srv
-	if s.ReadTimeout > 0 {
+	switch {
+	case s.ReadTimeout > 0:
 		c.io.SetReadDeadline(time.Now().Add(s.ReadTimeout))
-	} else {
+		c.deadline = true
+	case c.deadline && m.length != 0:
+		// The idle or head deadline must not cut a body short; with
+		// no body, only the watch reads, and it clears it itself.
 		c.io.SetReadDeadline(time.Time{})
+		c.deadline = false
 	}
 	if s.WriteTimeout > 0 {
 		c.io.SetWriteDeadline(time.Now().Add(s.WriteTimeout))
 	}
-	x := &reqCtx{Context: ctx, c: c}
+	// One allocation for what lives as long as the request.
+	ex := &exchange{ctx: reqCtx{Context: ctx, c: c}}
+	x := &ex.ctx
 	r := tmpl.WithContext(x)
 	r.RemoteAddr = c.peer
 	r.TLS = c.tls
-	w := &response{c: c, req: r, m: m, header: make(http.Header), declared: -1}
+	w := &ex.w
+	*w = response{c: c, req: r, m: m, header: make(http.Header), declared: -1}
 	c.body = nil
 	if m.length != 0 {
-		b := &body{c: c, w: w, req: r, left: m.length, chunked: m.chunked, cont: m.cont}
+		b := &ex.body
+		*b = body{c: c, w: w, req: r, left: m.length, chunked: m.chunked, cont: m.cont}
 		if m.chunked {
 			b.left = 0
 		}

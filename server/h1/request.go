@@ -35,6 +35,8 @@ type message struct {
 	close   bool  // the connection ends after the answer
 	cont    bool  // Expect: 100-continue
 	upgrade bool  // Connection: upgrade (a hijack may follow)
+	// unknownTE: a coding other than chunked is listed before it.
+	unknownTE bool
 }
 
 // newRequest turns a parsed head into the request the handlers see. All
@@ -109,7 +111,7 @@ func newRequest(b []byte, h *head, r *http.Request, m *message) *parseError {
 	switch {
 	case hosts > 1:
 		return errTwoHosts
-	case hosts == 0 && r.ProtoMinor == 1 && r.URL.Host == "":
+	case hosts == 0 && r.ProtoMinor == 1: // even with an absolute target (RFC 9112 section 3.2)
 		return errNoHost
 	case hosts == 1 && !httpguts.ValidHostHeader(host):
 		return errBadHost
@@ -145,6 +147,9 @@ func framing(r *http.Request, m *message, lengths int, length string, tes int) *
 		if !m.chunked {
 			return errChunkedNotEnd
 		}
+		if m.unknownTE {
+			return errUnknownTE
+		}
 		r.TransferEncoding = chunkedOnly
 		r.ContentLength, m.length = -1, -1
 		return nil
@@ -164,9 +169,11 @@ func framing(r *http.Request, m *message, lengths int, length string, tes int) *
 
 var chunkedOnly = []string{"chunked"}
 
-// transferCoding reads one Transfer-Encoding field: a list whose last
-// coding must be chunked, and chunked only once. Codings other than
-// chunked are not decoded, so they are refused (501).
+// transferCoding reads one Transfer-Encoding field into m: a list whose
+// last coding must be chunked (400 otherwise, RFC 9112 section 6.3), and
+// chunked only once. Codings before it are not decoded, so they are
+// refused as not implemented (501, RFC 9112 section 6.1) once framing
+// has seen that chunked is last.
 func transferCoding(v string, m *message) *parseError {
 	for c := range strings.SplitSeq(v, ",") {
 		c = strings.Trim(c, " \t")
@@ -178,7 +185,7 @@ func transferCoding(v string, m *message) *parseError {
 		case asciiEqualFold(c, "chunked"):
 			m.chunked = true
 		default:
-			return errUnknownTE
+			m.unknownTE = true
 		}
 	}
 	return nil

@@ -518,6 +518,10 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	w.hijacked = true
 	c.hijack = true
+	if c.deadline {
+		c.io.SetReadDeadline(time.Time{}) // the handler's connection now
+		c.deadline = false
+	}
 	var pending []byte
 	if c.rb != nil && c.r < c.w {
 		pending = append([]byte(nil), c.rb.b[c.r:c.w]...)
