@@ -193,14 +193,11 @@ func chunkSize(line []byte) (int64, bool) {
 	return n, validExtensions(line[i:])
 }
 
-// validExtensions checks *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ).
+// validExtensions checks *( ";" ext-name [ "=" ext-val ] ). RFC 9112
+// allows whitespace (BWS) around ";" and "="; net/http's decoder does
+// not, and this one is never the more lenient of the two.
 func validExtensions(s []byte) bool {
 	i := 0
-	ows := func() {
-		for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
-			i++
-		}
-	}
 	token := func() bool {
 		j := i
 		for i < len(s) && isTchar(s[i]) {
@@ -208,24 +205,16 @@ func validExtensions(s []byte) bool {
 		}
 		return i > j
 	}
-	for {
-		ows()
-		if i == len(s) {
-			return i == 0 || s[i-1] != ' ' && s[i-1] != '\t' // no whitespace at the end
-		}
+	for i < len(s) {
 		if s[i] != ';' {
 			return false
 		}
 		i++
-		ows()
 		if !token() {
 			return false
 		}
-		save := i
-		ows()
 		if i < len(s) && s[i] == '=' {
 			i++
-			ows()
 			if i < len(s) && s[i] == '"' {
 				if !quoted(s, &i) {
 					return false
@@ -233,10 +222,9 @@ func validExtensions(s []byte) bool {
 			} else if !token() {
 				return false
 			}
-		} else {
-			i = save
 		}
 	}
+	return true
 }
 
 // quoted skips a quoted-string at s[*i].

@@ -305,7 +305,7 @@ var plainChar = func() (t [256]bool) {
 		t[c] = true
 		t[c-'a'+'A'] = true
 	}
-	for _, c := range "-._~!$&'()*+,;=:@/?" {
+	for _, c := range "-._~$&+,;=:@/?" { // url.URL escapes ! ' ( ) *, setting RawPath
 		t[c] = true
 	}
 	return t

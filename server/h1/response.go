@@ -230,7 +230,7 @@ func (w *response) writev(a, b, c []byte) {
 func (w *response) sendHead(p []byte, final bool) {
 	w.headSent = true
 	o := w.out
-	w.frame(final)
+	w.frame(final, p)
 	if !w.m.close && !w.closeAfter && w.c.srv.shutting.Load() {
 		w.closeAfter = true // draining: tell the client
 	}
@@ -256,10 +256,14 @@ func (w *response) sendHead(p []byte, final bool) {
 }
 
 // frame decides how the body is delimited (RFC 9112 section 6.3).
-func (w *response) frame(final bool) {
+func (w *response) frame(final bool, p []byte) {
 	switch {
 	case !w.bodyAllowed():
-		delete(w.header, "Content-Length")
+		if w.status != http.StatusNotModified {
+			// A 304 may tell the length of what it stands for
+			// (RFC 9110 section 8.6); a 1xx or 204 must not.
+			delete(w.header, "Content-Length")
+		}
 		delete(w.header, "Transfer-Encoding")
 	case w.declared >= 0:
 		delete(w.header, "Transfer-Encoding")
@@ -277,8 +281,12 @@ func (w *response) frame(final bool) {
 		delete(w.header, "Transfer-Encoding")
 	}
 	if _, ok := w.header["Content-Type"]; !ok && w.bodyAllowed() && w.written > 0 && w.header.Get("Content-Encoding") == "" {
-		if o := w.out; len(o.body) > 0 {
-			w.header["Content-Type"] = []string{http.DetectContentType(o.body)}
+		sniff := w.out.body
+		if len(sniff) == 0 {
+			sniff = p
+		}
+		if len(sniff) > 0 {
+			w.header["Content-Type"] = []string{http.DetectContentType(sniff)}
 		}
 	}
 	if c := w.header["Connection"]; len(c) > 0 {
@@ -334,8 +342,8 @@ func appendFields(b []byte, h http.Header, w *response) []byte {
 		if strings.HasPrefix(k, http.TrailerPrefix) || !httpguts.ValidHeaderFieldName(k) {
 			continue
 		}
-		if w != nil && k == "Connection" && w.closeAfter {
-			continue // replaced below
+		if w != nil && k == "Connection" && w.status != http.StatusSwitchingProtocols {
+			continue // the engine says what the connection does, below
 		}
 		for _, v := range vs {
 			b = append(b, k...)
