@@ -42,6 +42,10 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 	}
 	if d := b.pc.pool.opts.ReadTimeout; d > 0 {
 		b.pc.setReadDeadline(time.Now().Add(d))
+	} else {
+		// No limit: not the head's deadline either, nor the one a
+		// request body's sender sets when it is done.
+		b.pc.setReadDeadline(time.Time{})
 	}
 	var n int
 	var err error

@@ -439,3 +439,33 @@ func TestRegressionNULInFoldedValue(t *testing.T) {
 		t.Errorf("a NUL in a folded value relayed: X-A %q; want the error an unfolded one gets", res.Header.Get("X-A"))
 	}
 }
+
+// TestRegressionNoReadTimeoutBoundedByHeaderTimeout: read_timeout 0 means
+// no limit on the pauses of a response body (config.go), but body.go set
+// no read deadline then, and the one in effect was the response head's:
+// a body still arriving ResponseHeaderTimeout after the head was sent
+// failed with "the target sent no response bytes for 0s" (504 before
+// the header, a cut body after it).
+func TestRegressionNoReadTimeoutBoundedByHeaderTimeout(t *testing.T) {
+	for _, out := range []func() *http.Request{getOut, postOut} {
+		r := out()
+		t.Run(r.Method, func(t *testing.T) {
+			b := newBackend(t, func(c *bconn) {
+				if _, err := c.read(); err != nil {
+					return
+				}
+				c.write("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nab")
+				time.Sleep(400 * time.Millisecond)
+				c.write("cd")
+				c.waitClose()
+			})
+			o := testOpts()
+			o.ResponseHeaderTimeout, o.ReadTimeout = 100*time.Millisecond, 0
+			f := newForwarder(t, o)
+			_, res, body, err := forward(f, b, r)
+			if err != nil || res.StatusCode != 200 || body != "abcd" {
+				t.Errorf("a body pausing 400ms with no read timeout: %d %q, %v; want 200 \"abcd\"", res.StatusCode, body, err)
+			}
+		})
+	}
+}
