@@ -40,12 +40,17 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 	if b.err != nil {
 		return 0, b.err
 	}
-	if d := b.pc.pool.opts.ReadTimeout; d > 0 {
-		b.pc.setReadDeadline(time.Now().Add(d))
+	if pc := b.pc; pc.dl.known {
+		// A read that may wait is bounded from now (deadline.go); one
+		// the buffer answers needs no deadline.
+		if b.chunked != nil || b.remain != 0 && pc.br.Buffered() == 0 {
+			now := time.Now()
+			pc.wantRead(now, after(now, pc.pool.opts.ReadTimeout))
+		}
 	} else {
-		// No limit: not the head's deadline either, nor the one a
+		// With no limit, not the head's deadline either, nor the one a
 		// request body's sender sets when it is done.
-		b.pc.setReadDeadline(time.Time{})
+		pc.setReadDeadline(after(time.Now(), pc.pool.opts.ReadTimeout))
 	}
 	var n int
 	var err error

@@ -34,6 +34,7 @@ type exchange struct {
 
 	pc     *pconn
 	reused bool
+	start  time.Time // when the request began on pc
 	// stale is set when a reused connection failed before any byte of a
 	// response arrived: the target had closed it.
 	stale bool
@@ -79,11 +80,12 @@ func (ex *exchange) fail(phase proxy.Phase, err error) *proxy.Error {
 // run makes the attempt; fresh takes a new connection.
 func (ex *exchange) run(p *hostPool, fresh bool) error {
 	ctx := ex.out.Context()
-	pc, reused, err := p.get(ctx, fresh)
+	now := time.Now()
+	pc, reused, err := p.get(ctx, fresh, &now)
 	if err != nil {
 		return ex.connectError(ctx, err)
 	}
-	ex.pc, ex.reused = pc, reused
+	ex.pc, ex.reused, ex.start = pc, reused, now
 	// A client that goes away ends the exchange: blocked reads and
 	// writes on the target's connection return at once.
 	if ex.out.Body != nil {
@@ -134,6 +136,11 @@ func (ex *exchange) classify(ctx context.Context, err error) error {
 func (ex *exchange) roundTrip() (keep bool, err error) {
 	pc, out := ex.pc, ex.out
 	expect := out.Body != nil && proxy.HasToken(out.Header["Expect"], "100-continue")
+	if out.Body == nil {
+		pc.startPlain(ex.start)
+	} else {
+		pc.dl.known = false // the body's sender sets deadlines too
+	}
 	if err := ex.writeHead(); err != nil {
 		ex.stale = ex.reused && !errors.Is(err, errBadOutbound)
 		return false, err
@@ -218,7 +225,7 @@ func (ex *exchange) finishBody(bodyDone chan error, reusable, answered bool) boo
 // for the moment: a pooled connection keeps no write buffer of its own.
 func (ex *exchange) writeHead() error {
 	bw := writers.Get().(*bufio.Writer)
-	bw.Reset(ex.pc.c)
+	bw.Reset(&ex.pc.wire)
 	err := ex.writeHeadTo(bw)
 	bw.Reset(nil)
 	writers.Put(bw)
@@ -230,10 +237,8 @@ var writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, bufSiz
 
 func (ex *exchange) writeHeadTo(bw *bufio.Writer) error {
 	pc, out := ex.pc, ex.out
-	if d := pc.pool.opts.SendTimeout; d > 0 {
-		pc.setWriteDeadline(time.Now().Add(d))
-	} else {
-		pc.setWriteDeadline(time.Time{})
+	if !pc.dl.known { // else startPlain has seen to it
+		pc.setWriteDeadline(after(time.Now(), pc.pool.opts.SendTimeout))
 	}
 	bw.WriteString(out.Method)
 	bw.WriteByte(' ')
@@ -483,27 +488,28 @@ func (ex *exchange) readResponseHead(isHead bool, bodyDone *chan error, expect b
 			expect = false
 		}
 	}
+	// plain: a bodiless exchange, whose deadlines are known (deadline.go).
+	// whole: the head is in the buffer, its reading will not wait.
+	plain, whole := pc.dl.known, false
 	if ex.stop == nil && !expect && pc.br.Buffered() == 0 {
-		// Most answers start within a few milliseconds: only a slower
-		// one is worth watching the client for.
-		pc.setReadDeadline(time.Now().Add(quickAnswer))
-		if _, err := pc.br.Peek(1); err != nil {
-			if !isTimeout(err) {
-				if ex.reused && staleErr(err) {
-					ex.stale = true
-				}
-				return head{}, err
-			}
-			ex.watch()
-		} else if !headBuffered(pc.br) {
-			ex.watch() // the head began at once but its end has not come
+		var err error
+		if whole, err = ex.awaitAnswer(plain); err != nil {
+			return head{}, err
 		}
+	} else if plain {
+		whole = headBuffered(pc.br)
 	}
-	if *bodyDone == nil {
+	if !plain && *bodyDone == nil {
 		setHeadDeadline(0) // else the sender sets it once the body is out
 	}
 	informational := 0
+	headSet := !plain // plain: the head's deadline, once the reading may wait
 	for {
+		if !headSet && !whole {
+			now := time.Now()
+			pc.wantRead(now, after(now, d))
+			headSet = true
+		}
 		h, gotByte, err := pc.readHead(isHead)
 		if err != nil {
 			if !gotByte && ex.reused && staleErr(err) {
@@ -527,6 +533,9 @@ func (ex *exchange) readResponseHead(isHead bool, bodyDone *chan error, expect b
 				*bodyDone = ex.sendBody()
 				expect = false
 			}
+			if !headSet {
+				whole = headBuffered(pc.br)
+			}
 			continue
 		}
 		if expect {
@@ -536,6 +545,32 @@ func (ex *exchange) readResponseHead(isHead bool, bodyDone *chan error, expect b
 		}
 		return h, nil
 	}
+}
+
+// awaitAnswer waits for the first byte of the answer to a request the
+// client's leaving is not watched for yet, and starts the watch if it
+// takes long: most answers start within a few milliseconds, and only a
+// slower one is worth watching the client for. whole reports the head
+// came at once in full.
+func (ex *exchange) awaitAnswer(plain bool) (whole bool, err error) {
+	pc := ex.pc
+	if !plain {
+		pc.setReadDeadline(time.Now().Add(quickAnswer))
+	} // else startPlain has seen to it
+	if _, err := pc.br.Peek(1); err != nil {
+		if !isTimeout(err) {
+			if ex.reused && staleErr(err) {
+				ex.stale = true
+			}
+			return false, err
+		}
+		ex.watch()
+		return false, nil
+	}
+	if whole = headBuffered(pc.br); !whole {
+		ex.watch() // the head began at once but its end has not come
+	}
+	return whole, nil
 }
 
 // headBuffered reports whether a whole response head is in br's buffer.
@@ -633,6 +668,7 @@ func seenBefore(fields []field, i int) bool {
 // upgrade hands the connection over for a 101 Switching Protocols.
 func (ex *exchange) upgrade(h *head) error {
 	pc := ex.pc
+	pc.dl.known = false // the tunnel sets its own deadlines, on other goroutines
 	pc.c.SetDeadline(time.Time{})
 	hdr := make(http.Header, len(h.fields))
 	for _, f := range h.fields {

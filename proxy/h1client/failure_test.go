@@ -200,6 +200,33 @@ func TestResponseHeaderTimeout(t *testing.T) {
 	}
 }
 
+// TestHeadSendTimeout: a target that takes none of a request head fails
+// the request after SendTimeout with a timeout (504), before any answer.
+func TestHeadSendTimeout(t *testing.T) {
+	stop := make(chan struct{})
+	b := newBackend(t, func(c *bconn) { <-stop }) // reads nothing
+	t.Cleanup(func() { close(stop) })
+	o := testOpts()
+	o.SendTimeout = 200 * time.Millisecond
+	f := newForwarder(t, o)
+	out := newOut("GET", "/", nil, 0)
+	out.Header["X-Big"] = []string{strings.Repeat("v", 32<<20)} // more than loopback's socket buffers hold
+	start := time.Now()
+	rec, _, _, err := forward(f, b, out)
+	if !isTimeout(err) {
+		t.Fatalf("error %v, want a timeout", err)
+	}
+	if s := funnel.Status(err); s != http.StatusGatewayTimeout {
+		t.Errorf("status %d, want 504", s)
+	}
+	if pe := proxyError(t, err); pe.Phase != proxy.PhaseRequest || pe.ClientGone || rec.wrote {
+		t.Errorf("phase %v ClientGone %v wrote %v", pe.Phase, pe.ClientGone, rec.wrote)
+	}
+	if d := time.Since(start); d < 150*time.Millisecond || d > 5*time.Second {
+		t.Errorf("timed out after %v, want about 200ms", d)
+	}
+}
+
 // TestReadTimeout: a body that stalls past ReadTimeout fails with a
 // timeout saying what stalled; the header had been sent.
 func TestReadTimeout(t *testing.T) {

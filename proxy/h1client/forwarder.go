@@ -4,7 +4,8 @@
 // allocations per request instead of some thirty-six, keeps 8 KiB of
 // buffers per pooled connection instead of 64, and puts the deadlines
 // (dial, response header, pauses while sending and receiving) on the
-// connection itself, with no timer or context per request.
+// connection itself, with no timer or context per request; a quick
+// bodiless exchange mostly changes none of them (deadline.go).
 //
 // Framing follows RFC 9112 section 6.3: no body for HEAD, 1xx, 204 and
 // 304; a body without Content-Length or Transfer-Encoding ends with the

@@ -50,20 +50,27 @@ const peekAfter = 50 * time.Millisecond
 
 // get returns an idle connection (reused true) or a new one. fresh skips
 // the idle ones. The wait for a free slot under max_conns is bounded by
-// the dial timeout (proxy.ErrConnLimit).
-func (p *hostPool) get(ctx context.Context, fresh bool) (pc *pconn, reused bool, err error) {
+// the dial timeout (proxy.ErrConnLimit). now is the time the caller took
+// before; get moves it on when it waited or dialed.
+func (p *hostPool) get(ctx context.Context, fresh bool, now *time.Time) (pc *pconn, reused bool, err error) {
 	if !fresh {
 		for pc = p.popIdle(); pc != nil; pc = p.popIdle() {
-			if time.Since(pc.idleSince) < peekAfter || pc.alive() {
+			if now.Sub(pc.idleSince) < peekAfter || pc.alive() {
 				return pc, true, nil
 			}
 			pc.close()
 		}
 	}
-	if pc, err := p.acquire(ctx, fresh); pc != nil || err != nil {
-		return pc, pc != nil, err
+	pc, err = p.acquire(ctx, fresh)
+	if pc != nil {
+		*now = time.Now() // handed over, maybe after a wait
+		return pc, true, nil
+	}
+	if err != nil {
+		return nil, false, err
 	}
 	c, err := p.dialer.DialContext(ctx, "tcp", p.addr)
+	*now = time.Now()
 	if err != nil {
 		p.release()
 		return nil, false, err
@@ -151,9 +158,8 @@ func (p *hostPool) popIdleLocked() *pconn {
 // put returns pc to the pool, handing it to a request waiting under
 // max_conns first; it closes pc when the pool is full or closed.
 func (p *hostPool) put(pc *pconn) {
-	// An idle connection keeps no deadline: an expired one would fail
-	// the liveness peek, and the next request sets its own.
-	pc.c.SetDeadline(time.Time{})
+	// The deadlines stay as they are: the liveness peek ignores them,
+	// and the next exchange sets what it needs (deadline.go).
 	if cap(pc.scratch) > 64<<10 {
 		pc.scratch = nil // a rare huge head does not stay pinned
 	}
@@ -235,9 +241,11 @@ type pconn struct {
 	scratch []byte
 	fields  []field
 	body    bodyReader
+	wire    wire // what br reads from
+	dl      deadlines
 	abort   func() // ends blocked reads and writes (the client went away)
 	aborted atomic.Bool
-	peekFn  func(fd uintptr) bool
+	peekFn  func(fd uintptr)
 	peekOK  bool
 	closed  bool
 }
@@ -245,7 +253,9 @@ type pconn struct {
 const bufSize = 4 << 10
 
 func newPconn(p *hostPool, c net.Conn) *pconn {
-	pc := &pconn{pool: p, c: c, br: bufio.NewReaderSize(c, bufSize)}
+	pc := &pconn{pool: p, c: c}
+	pc.wire.pc = pc
+	pc.br = bufio.NewReaderSize(&pc.wire, bufSize)
 	if sc, ok := c.(syscall.Conn); ok {
 		pc.raw, _ = sc.SyscallConn()
 	}
@@ -280,7 +290,8 @@ func (pc *pconn) setWriteDeadline(t time.Time) {
 var aLongTimeAgo = time.Unix(1, 0)
 
 // alive reports whether the target has neither closed the connection nor
-// sent anything unasked while it was idle: one non-blocking peek.
+// sent anything unasked while it was idle: one non-blocking peek, which
+// (through Control, not Read) no expired read deadline fails.
 func (pc *pconn) alive() bool {
 	if pc.br.Buffered() > 0 {
 		return false // bytes nobody asked for
@@ -289,20 +300,19 @@ func (pc *pconn) alive() bool {
 		return true
 	}
 	pc.peekOK = false
-	if err := pc.raw.Read(pc.peekFn); err != nil {
+	if err := pc.raw.Control(pc.peekFn); err != nil {
 		return false
 	}
 	return pc.peekOK
 }
 
-func (pc *pconn) peek(fd uintptr) bool {
+func (pc *pconn) peek(fd uintptr) {
 	var b [1]byte
 	n, _, errno := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&b[0])), 1,
 		syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
 	// Nothing to read (EAGAIN) is the healthy answer; 0 bytes is EOF.
 	pc.peekOK = errno == syscall.EAGAIN || errno == syscall.EWOULDBLOCK
 	_ = n
-	return true
 }
 
 // close closes the connection and frees its slot.
