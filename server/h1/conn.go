@@ -40,9 +40,9 @@ type conn struct {
 	// rerr is the error that ended reading (io.EOF when the client
 	// half-closed), kept for the request being served.
 	rerr error
-	// deadline is set while a read deadline of the engine's (idle, head,
-	// read_timeout) may still be on the connection.
-	deadline bool
+	// rdl is the read deadline in effect (idle, head, read_timeout, or
+	// the handler's); zero when none.
+	rdl time.Time
 
 	// watch is the background read that notices a client leaving
 	// while a handler works; nil when none runs.
@@ -144,8 +144,51 @@ func (c *conn) idle(d time.Duration) bool {
 	if !c.state.CompareAndSwap(stateActive, stateIdle) || c.srv.shutting.Load() {
 		return false
 	}
-	c.io.SetReadDeadline(time.Now().Add(d))
-	c.deadline = true
+	want := time.Now().Add(d)
+	c.keepReadDeadline(want, d)
+	for {
+		ok, err := c.waitFirstBytes()
+		if !c.state.CompareAndSwap(stateIdle, stateActive) {
+			return false // Shutdown closed it
+		}
+		if ok {
+			return true
+		}
+		if !errors.Is(err, os.ErrDeadlineExceeded) || !time.Now().Before(want) {
+			return false
+		}
+		// A deadline kept from before expired early: wait the rest.
+		c.setReadDeadline(want)
+		if !c.state.CompareAndSwap(stateActive, stateIdle) {
+			return false
+		}
+	}
+}
+
+// keepReadDeadline arranges for reads to time out at want: a deadline
+// already set a little earlier (within a slack of an eighth of d, at
+// most a second) is kept, and idle re-arms want when it fires. So a
+// busy keep-alive connection changes its deadline about once a second,
+// not once a request (each change is a runtime timer update).
+func (c *conn) keepReadDeadline(want time.Time, d time.Duration) {
+	slack := min(d/8, time.Second)
+	if c.rdl.IsZero() || c.rdl.After(want) || want.Sub(c.rdl) > slack {
+		c.setReadDeadline(want)
+	}
+}
+
+// setReadDeadline sets the engine's read deadline (zero clears it).
+func (c *conn) setReadDeadline(t time.Time) {
+	c.rdl = t
+	c.io.SetReadDeadline(t)
+}
+
+// waitFirstBytes reads a request's first bytes into a buffer taken from
+// the pool only once they are there. On a plain TCP connection the read
+// is tried in the poller's callback, and a read that would block gives
+// the buffer back before waiting; on TLS a one-byte read waits for a
+// record.
+func (c *conn) waitFirstBytes() (bool, error) {
 	if c.raw != nil {
 		var n int
 		var rerr error
@@ -163,28 +206,28 @@ func (c *conn) idle(d time.Duration) bool {
 			}
 			return true
 		})
-		if !c.state.CompareAndSwap(stateIdle, stateActive) {
-			return false // Shutdown closed it
-		}
 		if err != nil || rerr != nil || n <= 0 {
-			return false
+			c.putBufForce()
+			if err == nil {
+				err = io.EOF
+			}
+			return false, err
 		}
-		c.w = n
-		return true
+		c.r, c.w = 0, n
+		return true, nil
 	}
-	// TLS: a one-byte read waits for a record with no buffer of ours.
 	var one [1]byte
 	n, err := c.io.Read(one[:])
-	if !c.state.CompareAndSwap(stateIdle, stateActive) {
-		return false
-	}
-	if n == 0 || err != nil && !errors.Is(err, io.EOF) {
-		return false
+	if n == 0 {
+		if err == nil {
+			err = io.EOF
+		}
+		return false, err
 	}
 	c.getBuf()
 	c.rb.b[0] = one[0]
 	c.w = 1
-	return true
+	return true, nil
 }
 
 // closeIfIdle closes the connection if it waits for a request (Shutdown).
@@ -268,8 +311,8 @@ func (c *conn) readHead() (int, error) {
 		if !timed {
 			// Only a head that did not come whole with its first
 			// bytes is timed (slowloris); most never need it.
-			c.io.SetReadDeadline(time.Now().Add(c.srv.readHeaderTimeout()))
-			c.deadline, timed = true, true
+			c.setReadDeadline(time.Now().Add(c.srv.readHeaderTimeout()))
+			timed = true
 		}
 		// The head's bytes may move to a new buffer's start: line is
 		// relative to c.r, so it stays right.
@@ -408,10 +451,9 @@ func (c *conn) watchClient() {
 	done := make(chan struct{})
 	c.watch = done
 	x := c.ctx
-	if c.deadline {
-		c.io.SetReadDeadline(time.Time{}) // an idle or head deadline left over
-		c.deadline = false
-	}
+	// An idle or head deadline left over must not end the watch; c.rdl
+	// is the conn goroutine's to keep, and unwatch brings it up to date.
+	c.io.SetReadDeadline(time.Time{})
 	go func() {
 		defer close(done)
 		n, err := c.io.Read(c.rb.b[c.w:])
@@ -433,7 +475,7 @@ func (c *conn) unwatch() {
 	}
 	c.io.SetReadDeadline(aLongTimeAgo)
 	<-done
-	c.io.SetReadDeadline(time.Time{})
+	c.setReadDeadline(time.Time{})
 	c.watchMu.Lock()
 	c.watch = nil
 	c.watchMu.Unlock()
@@ -455,13 +497,11 @@ func (c *conn) handle(ctx context.Context, tmpl *http.Request, m *message) bool 
 	s := c.srv
 	switch {
 	case s.ReadTimeout > 0:
-		c.io.SetReadDeadline(time.Now().Add(s.ReadTimeout))
-		c.deadline = true
-	case c.deadline && m.length != 0:
+		c.setReadDeadline(time.Now().Add(s.ReadTimeout))
+	case !c.rdl.IsZero() && m.length != 0:
 		// The idle or head deadline must not cut a body short; with
 		// no body, only the watch reads, and it clears it itself.
-		c.io.SetReadDeadline(time.Time{})
-		c.deadline = false
+		c.setReadDeadline(time.Time{})
 	}
 	if s.WriteTimeout > 0 {
 		c.io.SetWriteDeadline(time.Now().Add(s.WriteTimeout))

@@ -526,9 +526,8 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	w.hijacked = true
 	c.hijack = true
-	if c.deadline {
-		c.io.SetReadDeadline(time.Time{}) // the handler's connection now
-		c.deadline = false
+	if !c.rdl.IsZero() {
+		c.setReadDeadline(time.Time{}) // the handler's connection now
 	}
 	var pending []byte
 	if c.rb != nil && c.r < c.w {
@@ -562,6 +561,7 @@ func (w *response) SetReadDeadline(t time.Time) error {
 	if w.hijacked {
 		return http.ErrHijacked
 	}
+	w.c.rdl = t
 	return w.c.io.SetReadDeadline(t)
 }
 

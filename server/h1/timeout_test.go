@@ -128,3 +128,35 @@ func TestMaxHeaderCount(t *testing.T) {
 		t.Errorf("the handler ran %d times, want once", len(reached))
 	}
 }
+
+// TestIdleTimeoutFromLastRequest: a connection whose requests come
+// closer together than the deadline's slack keeps an older deadline, and
+// the idle timeout still runs from the last answer: never earlier.
+func TestIdleTimeoutFromLastRequest(t *testing.T) {
+	const idle = 800 * time.Millisecond // slack: idle/8 = 100ms
+	addr := serveOn(t, &Server{IdleTimeout: idle, ReadHeaderTimeout: 5 * time.Second},
+		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	br := bufio.NewReader(c)
+	get := func() {
+		io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		res, err := http.ReadResponse(br, nil)
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("%v %v", res, err)
+		}
+		io.Copy(io.Discard, res.Body)
+	}
+	get()
+	time.Sleep(90 * time.Millisecond) // within the slack: the first deadline is kept
+	get()
+	start := time.Now()
+	c.SetReadDeadline(start.Add(5 * time.Second))
+	io.Copy(io.Discard, br)
+	if d := time.Since(start); d < idle-30*time.Millisecond {
+		t.Errorf("closed %s after the last answer, before the idle timeout of %s", d, idle)
+	}
+}
