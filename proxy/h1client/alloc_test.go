@@ -48,39 +48,6 @@ func (w *sink) Header() http.Header         { return w.h }
 func (w *sink) WriteHeader(code int)        { w.code = code }
 func (w *sink) Write(p []byte) (int, error) { w.n += len(p); return len(p), nil }
 
-// TestAllocsWarmGET: a GET on a warm pooled connection costs a few
-// allocations inside Forward (the head's string and the header values'
-// backing array), however many fields the response has.
-func TestAllocsWarmGET(t *testing.T) {
-	if raceEnabled {
-		t.Skip("allocation counts differ under the race detector")
-	}
-	b := cannedBackend(t)
-	f := newForwarder(t, testOpts())
-	tgt := b.target()
-	out := newOut("GET", "/bench?q=1", nil, 0)
-	out.Header["Accept"] = []string{"*/*"}
-	out.Header["X-Forwarded-For"] = []string{"192.0.2.1"}
-	w := &sink{h: http.Header{}}
-	run := func() {
-		clear(w.h)
-		if err := f.Forward(w, out, tgt, nil); err != nil || w.code != 200 {
-			t.Fatalf("Forward: %d, %v", w.code, err)
-		}
-	}
-	for range 10 {
-		run() // warm: the connection, its buffers, the header map
-	}
-	allocs := testing.AllocsPerRun(500, run)
-	t.Logf("%.1f allocations per warm GET", allocs)
-	if allocs > 4 {
-		t.Errorf("%.1f allocations per warm GET, want at most 4", allocs)
-	}
-	if a := b.accepts.Load(); a != 1 {
-		t.Errorf("%d connections, want 1", a)
-	}
-}
-
 // BenchmarkForwardGET is one GET on a warm connection to a canned
 // backend over loopback.
 func BenchmarkForwardGET(b *testing.B) {

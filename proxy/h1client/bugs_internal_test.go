@@ -143,8 +143,8 @@ func TestRegressionStoppedUploadIsNoTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	out.ContentLength = -1 // chunked, as a gRPC request arrives
-	ex := exchange{f: New(o, nil), w: httptest.NewRecorder(), out: out,
-		t: &upstream.Target{Name: "http://" + p.addr, Addr: p.addr}, pc: pc}
+	ex := exchange{call: call{f: New(o, nil), w: httptest.NewRecorder(), out: out,
+		t: &upstream.Target{Name: "http://" + p.addr, Addr: p.addr}}, pc: pc}
 	ex.watch()
 	_, err = ex.roundTrip()
 	ex.unwatch()

@@ -23,14 +23,20 @@ import (
 	"github.com/gatehouse-proxy/gatehouse/upstream"
 )
 
-// exchange is one attempt: a request written on a connection and its
-// response relayed.
-type exchange struct {
+// call is one request to forward, as Forward got it.
+type call struct {
 	f    *Forwarder
 	w    http.ResponseWriter
 	out  *http.Request
 	t    *upstream.Target
 	edit proxy.ResponseEditor
+}
+
+// exchange is one attempt: a request written on a connection and its
+// response relayed. It lives in its pconn (pconn.ex), which carries one
+// exchange at a time, so an attempt allocates none.
+type exchange struct {
+	call
 
 	pc     *pconn
 	reused bool
@@ -73,38 +79,46 @@ func (ex *exchange) mayRepeat() bool {
 	return !ex.bodyTouched && (ex.out.Body == nil || ex.out.ContentLength == 0) && proxy.Idempotent(ex.out)
 }
 
-func (ex *exchange) fail(phase proxy.Phase, err error) *proxy.Error {
-	return &proxy.Error{Phase: phase, Target: ex.t.Name, Err: err}
+func (c *call) fail(phase proxy.Phase, err error) *proxy.Error {
+	return &proxy.Error{Phase: phase, Target: c.t.Name, Err: err}
 }
 
-// run makes the attempt; fresh takes a new connection.
-func (ex *exchange) run(p *hostPool, fresh bool) error {
-	ctx := ex.out.Context()
+// attempt makes one exchange for c on a connection from p; fresh takes
+// a new connection. again reports that it failed on a reused connection
+// the target had closed, and may be repeated (mayRepeat).
+func (c *call) attempt(p *hostPool, fresh bool) (again bool, err error) {
+	ctx := c.out.Context()
 	now := time.Now()
 	pc, reused, err := p.get(ctx, fresh, &now)
 	if err != nil {
-		return ex.connectError(ctx, err)
+		return false, c.connectError(ctx, err)
 	}
-	ex.pc, ex.reused, ex.start = pc, reused, now
+	ex := &pc.ex
+	*ex = exchange{call: *c, pc: pc, reused: reused, start: now}
 	// A client that goes away ends the exchange: blocked reads and
 	// writes on the target's connection return at once.
 	if ex.out.Body != nil {
 		ex.watch()
 	}
 	keep, err := ex.roundTrip()
-	if ex.unwatch() && keep && err == nil {
-		pc.pool.put(pc)
-	} else if ex.pc != nil {
+	keep = ex.unwatch() && keep && err == nil
+	if err != nil {
+		err = ex.classify(ctx, err)
+	}
+	again = ex.stale && ex.mayRepeat()
+	owned := ex.pc != nil // else an upgrade handed the connection over
+	// Before pc can serve another request: nothing of this one stays.
+	*ex = exchange{}
+	if keep {
+		p.put(pc)
+	} else if owned {
 		pc.close()
 	}
-	if err != nil {
-		return ex.classify(ctx, err)
-	}
-	return nil
+	return again, err
 }
 
-func (ex *exchange) connectError(ctx context.Context, err error) error {
-	e := ex.fail(proxy.PhaseConnect, err)
+func (c *call) connectError(ctx context.Context, err error) error {
+	e := c.fail(proxy.PhaseConnect, err)
 	if ctx.Err() != nil {
 		e.ClientGone = true
 	}

@@ -89,13 +89,12 @@ func (f *Forwarder) Close() {
 // Forward implements proxy.Forwarder.
 func (f *Forwarder) Forward(w http.ResponseWriter, out *http.Request, t *upstream.Target, edit proxy.ResponseEditor) error {
 	p := f.pool(t.Addr)
-	ex := exchange{f: f, w: w, out: out, t: t, edit: edit}
-	err := ex.run(p, false)
-	if ex.stale && ex.mayRepeat() {
+	c := call{f: f, w: w, out: out, t: t, edit: edit}
+	again, err := c.attempt(p, false)
+	if again {
 		// The target closed a pooled connection just as it was reused:
 		// nothing was answered, so once more on a fresh connection.
-		ex = exchange{f: f, w: w, out: out, t: t, edit: edit}
-		err = ex.run(p, true)
+		_, err = c.attempt(p, true)
 	}
 	return err
 }

@@ -241,7 +241,8 @@ type pconn struct {
 	scratch []byte
 	fields  []field
 	body    bodyReader
-	wire    wire // what br reads from
+	ex      exchange // the one in progress; zero while idle
+	wire    wire     // what br reads from
 	dl      deadlines
 	abort   func() // ends blocked reads and writes (the client went away)
 	aborted atomic.Bool

@@ -2,6 +2,5 @@
 
 package h1client_test
 
-// raceEnabled: the race detector changes allocation counts (sync.Pool
-// drops items at random under it).
+// raceEnabled: the race detector slows everything down.
 const raceEnabled = true
