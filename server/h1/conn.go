@@ -40,6 +40,14 @@ type conn struct {
 	// rerr is the error that ended reading (io.EOF when the client
 	// half-closed), kept for the request being served.
 	rerr error
+	// tryRead, rn and rerrno are readIfReady and what it read.
+	tryRead func(fd uintptr) bool
+	rn      int
+	rerrno  error
+	one     [1]byte // the TLS idle read's
+	// bufs is the writev vector, kept to write without allocating.
+	bufs    net.Buffers
+	bufsArr [3][]byte
 	// rdl is the read deadline in effect (idle, head, read_timeout, or
 	// the handler's); zero when none.
 	rdl time.Time
@@ -190,22 +198,12 @@ func (c *conn) setReadDeadline(t time.Time) {
 // record.
 func (c *conn) waitFirstBytes() (bool, error) {
 	if c.raw != nil {
-		var n int
-		var rerr error
-		err := c.raw.Read(func(fd uintptr) bool {
-			c.getBuf()
-			for {
-				n, rerr = syscall.Read(int(fd), c.rb.b)
-				if rerr != syscall.EINTR {
-					break
-				}
-			}
-			if rerr == syscall.EAGAIN {
-				c.putBuf() // wait with no buffer
-				return false
-			}
-			return true
-		})
+		if c.tryRead == nil {
+			c.tryRead = c.readIfReady // one closure for the connection's life
+		}
+		c.rn, c.rerrno = 0, nil
+		err := c.raw.Read(c.tryRead)
+		n, rerr := c.rn, c.rerrno
 		if err != nil || rerr != nil || n <= 0 {
 			c.putBufForce()
 			if err == nil {
@@ -216,8 +214,7 @@ func (c *conn) waitFirstBytes() (bool, error) {
 		c.r, c.w = 0, n
 		return true, nil
 	}
-	var one [1]byte
-	n, err := c.io.Read(one[:])
+	n, err := c.io.Read(c.one[:])
 	if n == 0 {
 		if err == nil {
 			err = io.EOF
@@ -225,9 +222,26 @@ func (c *conn) waitFirstBytes() (bool, error) {
 		return false, err
 	}
 	c.getBuf()
-	c.rb.b[0] = one[0]
+	c.rb.b[0] = c.one[0]
 	c.w = 1
 	return true, nil
+}
+
+// readIfReady is the poller's callback of waitFirstBytes: a read into a
+// pooled buffer, which goes back to the pool when the read would block.
+func (c *conn) readIfReady(fd uintptr) bool {
+	c.getBuf()
+	for {
+		c.rn, c.rerrno = syscall.Read(int(fd), c.rb.b)
+		if c.rerrno != syscall.EINTR {
+			break
+		}
+	}
+	if c.rerrno == syscall.EAGAIN {
+		c.putBuf() // wait with no buffer
+		return false
+	}
+	return true
 }
 
 // closeIfIdle closes the connection if it waits for a request (Shutdown).
@@ -513,7 +527,7 @@ func (c *conn) handle(ctx context.Context, tmpl *http.Request, m *message) bool 
 	r.RemoteAddr = c.peer
 	r.TLS = c.tls
 	w := &ex.w
-	*w = response{c: c, req: r, m: m, header: make(http.Header), declared: -1}
+	*w = response{c: c, req: r, reqClose: m.close, header: make(http.Header), declared: -1}
 	c.body = nil
 	if m.length != 0 {
 		b := &ex.body

@@ -20,9 +20,9 @@ import (
 // chunked (HTTP/1.1) or ends with the connection (HTTP/1.0), unless the
 // handler set a Content-Length.
 type response struct {
-	c   *conn
-	req *http.Request
-	m   *message
+	c        *conn
+	req      *http.Request
+	reqClose bool // the request asked for the connection to close
 
 	header        http.Header
 	status        int
@@ -215,11 +215,14 @@ func (w *response) writev(a, b, c []byte) {
 	if w.err != nil {
 		return
 	}
-	bufs := net.Buffers{a, b, c}
+	cn := w.c
+	cn.bufsArr = [3][]byte{a, b, c}
+	cn.bufs = cn.bufsArr[:3]
 	if len(c) == 0 {
-		bufs = bufs[:2]
+		cn.bufs = cn.bufsArr[:2]
 	}
-	_, err := bufs.WriteTo(w.c.io)
+	_, err := cn.bufs.WriteTo(cn.io)
+	cn.bufsArr = [3][]byte{} // let the slices go
 	w.fail(err)
 	w.out.body = w.out.body[:0]
 }
@@ -231,7 +234,7 @@ func (w *response) sendHead(p []byte, final bool) {
 	w.headSent = true
 	o := w.out
 	w.frame(final, p)
-	if !w.m.close && !w.closeAfter && w.c.srv.shutting.Load() {
+	if !w.reqClose && !w.closeAfter && w.c.srv.shutting.Load() {
 		w.closeAfter = true // draining: tell the client
 	}
 	o.head = appendStatus(o.head[:0], w.status)
@@ -361,7 +364,7 @@ func appendFields(b []byte, h http.Header, w *response) []byte {
 		b = append(b, "\r\n"...)
 	}
 	switch {
-	case w.closeAfter || w.m.close:
+	case w.closeAfter || w.reqClose:
 		b = append(b, "Connection: close\r\n"...)
 	case w.req.ProtoMinor == 0:
 		b = append(b, "Connection: keep-alive\r\n"...)
