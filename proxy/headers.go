@@ -127,26 +127,28 @@ func (f *Forwarding) outboundHeader(r *http.Request, info *reqinfo.Info, upgrade
 			out["Proxy-Authorization"] = v
 		}
 	}
+	// The values Gatehouse adds share one backing array, each slot
+	// capped at one element, so an append by a later edit copies
+	// instead of writing into a neighbour.
+	vals := make([]string, 6)
 	if _, ok := in["User-Agent"]; !ok {
 		// An empty value stops net/http from adding its own User-Agent.
-		out["User-Agent"] = []string{""}
+		out["User-Agent"] = vals[4:5:5]
 	}
-	f.addForwarding(out, r, info)
-	out[f.RequestIDHeader] = []string{info.RequestID}
+	f.addForwarding(out, r, info, vals[:4:4])
+	vals[5] = info.RequestID
+	out[f.RequestIDHeader] = vals[5:6:6]
 	if f.Via {
 		out["Via"] = appendValue(out["Via"], viaValue(r))
 	}
 	return out
 }
 
-// addForwarding writes X-Forwarded-*, X-Real-IP and optionally Forwarded.
+// addForwarding writes X-Forwarded-*, X-Real-IP and optionally Forwarded,
+// with its values in vals' four slots.
 // From a trusted peer the incoming chain is extended; otherwise replaced
 // (the untrusted copies were not copied into out).
-func (f *Forwarding) addForwarding(out http.Header, r *http.Request, info *reqinfo.Info) {
-	// The values share one backing array, each slot capped at one
-	// element, so an append by a later edit copies instead of writing
-	// into a neighbour.
-	vals := make([]string, 4)
+func (f *Forwarding) addForwarding(out http.Header, r *http.Request, info *reqinfo.Info, vals []string) {
 	one := func(i int, v string) []string { vals[i] = v; return vals[i : i+1 : i+1] }
 	peer := peerString(r.RemoteAddr, info.Peer)
 	prior := out["X-Forwarded-For"]
