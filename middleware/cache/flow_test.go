@@ -581,7 +581,7 @@ func TestStoringUnknownLength(t *testing.T) {
 func TestHeldUntilKnown(t *testing.T) {
 	var bodies = map[string][]byte{"/small": []byte(strings.Repeat("small text ", 300))}
 	big := make([]byte, 600<<10) // compresses to more than 64 KiB, less than max_object_bytes
-	huge := make([]byte, 3<<20)  // compresses to more than max_object_bytes
+	huge := make([]byte, 5<<19)  // 2.5 MiB: compresses to about 1.3 MiB, more than max_object_bytes
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, b := range [][]byte{big, huge} {
 		for i := range b {
