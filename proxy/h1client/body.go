@@ -136,7 +136,7 @@ func (b *bodyReader) done() bool { return b.eof }
 func trailerKeys(v string) http.Header {
 	h := http.Header{}
 	for name := range strings.SplitSeq(v, ",") {
-		if name = strings.Trim(name, " \t"); name != "" && validName(name) {
+		if name = trimOWS(name); name != "" && validName(name) {
 			h[textproto.CanonicalMIMEHeaderKey(name)] = nil
 		}
 	}

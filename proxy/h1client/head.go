@@ -2,6 +2,7 @@ package h1client
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"net/textproto"
@@ -50,8 +51,8 @@ var (
 func (pc *pconn) readHead(isHead bool) (h head, gotByte bool, err error) {
 	pc.scratch = pc.scratch[:0]
 	var ends [64]int // line ends in scratch; more lines spill to the heap
-	lines := ends[:0]
-	for {
+	lines, ok := pc.takeBuffered(ends[:0])
+	for !ok {
 		line, err := readLine(pc.br, &pc.scratch)
 		if err != nil {
 			return h, len(pc.scratch) > 0 || len(lines) > 0, err
@@ -73,6 +74,44 @@ func (pc *pconn) readHead(isHead bool) (h head, gotByte bool, err error) {
 	h, err = parseHead(s, lines, pc.fields[:0], isHead)
 	pc.fields = h.fields
 	return h, true, err
+}
+
+// takeBuffered is the reading of a head (readHead) when the head is
+// whole in the buffer: its lines, without their CRLF, into scratch and
+// their ends into lines, in one pass to find them and one to copy them.
+// False, with nothing consumed, when the buffer holds no whole head, or
+// one with a line that does not end in CRLF or an empty line first:
+// reading it line by line then says what is wrong.
+func (pc *pconn) takeBuffered(lines []int) ([]int, bool) {
+	b, _ := pc.br.Peek(pc.br.Buffered())
+	for i := 0; ; {
+		j := bytes.IndexByte(b[i:], '\n')
+		if j < 0 {
+			return lines[:0], false
+		}
+		j += i // b[j] is the LF
+		if j == i || b[j-1] != '\r' {
+			return lines[:0], false
+		}
+		if j-1 > i {
+			// The line's end in scratch: each line before it dropped
+			// its CRLF.
+			lines = append(lines, j-1-2*len(lines))
+			i = j + 1
+			continue
+		}
+		if len(lines) == 0 { // an empty line first
+			return lines, false
+		}
+		s, start := pc.scratch[:0], 0
+		for k, end := range lines {
+			s = append(s, b[start+2*k:end+2*k]...)
+			start = end
+		}
+		pc.scratch = s
+		pc.br.Discard(j + 1)
+		return lines, true
+	}
 }
 
 // readLine appends one line, without its CRLF (or bare LF), to buf and
@@ -126,17 +165,18 @@ func parseHead(s string, ends []int, fields []field, isHead bool) (head, error) 
 			return h, fmt.Errorf("%w: a header line starts with whitespace (obs-fold, RFC 9112 section 5.2)", errMalformed)
 		}
 		colon := strings.IndexByte(line, ':')
-		if colon <= 0 || !validName(line[:colon]) {
+		key, ok := fieldKey(line[:max(colon, 0)])
+		if colon <= 0 || !ok {
 			return h, fmt.Errorf("%w: header line %q", errMalformed, truncate(line))
 		}
-		val := strings.Trim(line[colon+1:], " \t")
+		val := trimOWS(line[colon+1:])
 		if strings.IndexByte(val, 0) >= 0 {
 			return h, fmt.Errorf("%w: a NUL in header %s", errMalformed, line[:colon])
 		}
 		if len(fields) == maxFields {
 			return h, fmt.Errorf("%w: more than %d header fields", errMalformed, maxFields)
 		}
-		fields = append(fields, field{key: textproto.CanonicalMIMEHeaderKey(line[:colon]), val: val})
+		fields = append(fields, field{key: key, val: val})
 	}
 	h.fields = fields
 	return h, h.frame(http10, isHead)
@@ -150,7 +190,7 @@ func (h *head) frame(http10, isHead bool) error {
 	for _, f := range h.fields {
 		switch f.key {
 		case "Transfer-Encoding":
-			if te || !strings.EqualFold(strings.Trim(f.val, " \t"), "chunked") {
+			if te || !strings.EqualFold(trimOWS(f.val), "chunked") {
 				// Only chunked, once: any other coding would reach the
 				// client as if it were the content (net/http refuses it
 				// too).
@@ -206,7 +246,7 @@ func (h *head) frame(http10, isHead bool) error {
 // of one value repeated ("5, 5", which RFC 9110 section 8.6 lets a
 // recipient take), is refused, as Gatehouse's server refuses it.
 func parseLength(v string) (int64, error) {
-	part := strings.Trim(v, " \t")
+	part := trimOWS(v)
 	if part == "" || len(part) > 18 {
 		return 0, errMalformed
 	}
@@ -226,7 +266,7 @@ func tokenIn(v, tok string) bool {
 	for v != "" {
 		var t string
 		t, v, _ = strings.Cut(v, ",")
-		if strings.EqualFold(strings.Trim(t, " \t"), tok) {
+		if strings.EqualFold(trimOWS(t), tok) {
 			return true
 		}
 	}
@@ -236,13 +276,54 @@ func tokenIn(v, tok string) bool {
 // validName reports whether s is a token (RFC 9110 section 5.6.2).
 func validName(s string) bool {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-			strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+		if !tokenByte[s[i]] {
 			return false
 		}
 	}
 	return true
+}
+
+// tokenByte holds the bytes of a token. Never written after its
+// initialization.
+var tokenByte = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			strings.IndexByte("!#$%&'*+-.^_`|~", byte(c)) >= 0
+	}
+	return t
+}()
+
+// fieldKey returns a field name in canonical form
+// (textproto.CanonicalMIMEHeaderKey), itself when it is already, and
+// whether it is a token: validName and the canonical form in one pass.
+func fieldKey(s string) (string, bool) {
+	canonical, upper := true, true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !tokenByte[c] {
+			return s, false
+		}
+		if upper && 'a' <= c && c <= 'z' || !upper && 'A' <= c && c <= 'Z' {
+			canonical = false
+		}
+		upper = c == '-'
+	}
+	if !canonical {
+		return textproto.CanonicalMIMEHeaderKey(s), true
+	}
+	return s, true
+}
+
+// trimOWS is strings.Trim(s, " \t") without building a cutset each call.
+func trimOWS(s string) string {
+	i, j := 0, len(s)
+	for i < j && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	for j > i && (s[j-1] == ' ' || s[j-1] == '\t') {
+		j--
+	}
+	return s[i:j]
 }
 
 func truncate(s string) string {

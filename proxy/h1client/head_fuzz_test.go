@@ -3,7 +3,10 @@ package h1client
 import (
 	"bufio"
 	"bytes"
+	"io"
 	"net/http"
+	"net/textproto"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -171,4 +174,70 @@ func checkHead(t *testing.T, data []byte, h head, isHead, http10 bool) {
 	if !h.chunked && res.ContentLength != h.length {
 		t.Fatalf("length %d, net/http says %d", h.length, res.ContentLength)
 	}
+}
+
+// FuzzTakeBuffered: reading a head that is already in the buffer
+// (takeBuffered) gives what reading it line by line gives: the same
+// head or error, and the same bytes left after it.
+func FuzzTakeBuffered(f *testing.F) {
+	for _, s := range headSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 16<<10 {
+			return
+		}
+		read := func(prefill bool) (head, bool, error, string, string) {
+			pc := &pconn{br: bufio.NewReaderSize(bytes.NewReader(data), bufSize)}
+			if prefill {
+				pc.br.Peek(min(len(data), bufSize))
+			}
+			h, got, err := pc.readHead(false)
+			rest, _ := io.ReadAll(pc.br)
+			return h, got, err, string(pc.scratch), string(rest)
+		}
+		h1, got1, err1, s1, rest1 := read(false)
+		h2, got2, err2, s2, rest2 := read(true)
+		if (err1 == nil) != (err2 == nil) || err1 != nil && err1.Error() != err2.Error() {
+			t.Fatalf("line by line: %v; from the buffer: %v", err1, err2)
+		}
+		if err1 != nil {
+			if got1 != got2 {
+				t.Fatalf("gotByte %v line by line, %v from the buffer (%v)", got1, got2, err1)
+			}
+			return
+		}
+		if s1 != s2 || rest1 != rest2 || !reflect.DeepEqual(h1, h2) {
+			t.Fatalf("line by line: %+v %q, rest %q; from the buffer: %+v %q, rest %q", h1, s1, rest1, h2, s2, rest2)
+		}
+	})
+}
+
+// FuzzFieldKey: fieldKey is validName and textproto's canonical form in
+// one pass, and trimOWS is strings.Trim of spaces and tabs.
+func FuzzFieldKey(f *testing.F) {
+	for _, s := range []string{"content-length", "ETag", "X-A", "x-", "-a", "a b", "Ä", "X\x00", "", " \ta b\t "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		key, ok := fieldKey(s)
+		if ok != validName(s) {
+			t.Fatalf("fieldKey(%q) ok %v, validName %v", s, ok, validName(s))
+		}
+		if ok && key != textproto.CanonicalMIMEHeaderKey(s) {
+			t.Fatalf("fieldKey(%q) = %q, textproto says %q", s, key, textproto.CanonicalMIMEHeaderKey(s))
+		}
+		if got, want := trimOWS(s), strings.Trim(s, " \t"); got != want {
+			t.Fatalf("trimOWS(%q) = %q, want %q", s, got, want)
+		}
+		ref := true // validName as it was, byte by byte
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			ref = ref && ('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+				strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0)
+		}
+		if ok != ref {
+			t.Fatalf("validName(%q) = %v, want %v", s, ok, ref)
+		}
+	})
 }
