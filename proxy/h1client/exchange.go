@@ -15,6 +15,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gatehouse-proxy/gatehouse/funnel"
 	"github.com/gatehouse-proxy/gatehouse/internal/hop"
@@ -235,38 +236,45 @@ func (ex *exchange) finishBody(bodyDone chan error, reusable, answered bool) boo
 	return false
 }
 
-// writeHead writes the request line and header through a buffer taken
-// for the moment: a pooled connection keeps no write buffer of its own.
+// writeHead writes the request line and header in one write, from a
+// buffer taken for the moment: a pooled connection keeps no write
+// buffer of its own. Nothing is written when the head cannot be sent.
 func (ex *exchange) writeHead() error {
-	bw := writers.Get().(*bufio.Writer)
-	bw.Reset(&ex.pc.wire)
-	err := ex.writeHeadTo(bw)
-	bw.Reset(nil)
-	writers.Put(bw)
-	return err
-}
-
-// writers are the buffers request heads are written through.
-var writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, bufSize) }}
-
-func (ex *exchange) writeHeadTo(bw *bufio.Writer) error {
-	pc, out := ex.pc, ex.out
+	pc := ex.pc
 	if !pc.dl.known { // else startPlain has seen to it
 		pc.setWriteDeadline(after(time.Now(), pc.pool.opts.SendTimeout))
 	}
-	bw.WriteString(out.Method)
-	bw.WriteByte(' ')
-	writeTarget(bw, out)
-	bw.WriteString(" HTTP/1.1\r\nHost: ")
+	bp := heads.Get().(*[]byte)
+	b, err := ex.appendHead((*bp)[:0])
+	if err == nil {
+		_, err = pc.wire.Write(b)
+	}
+	if cap(b) <= 64<<10 { // a rare huge head does not stay pinned
+		*bp = b
+	}
+	heads.Put(bp)
+	return err
+}
+
+// heads are the buffers request heads are written from.
+var heads = sync.Pool{New: func() any { b := make([]byte, 0, bufSize); return &b }}
+
+// appendHead appends the request line and header to b.
+func (ex *exchange) appendHead(b []byte) ([]byte, error) {
+	out := ex.out
+	b = append(b, out.Method...)
+	b = append(b, ' ')
+	b = appendTarget(b, out)
+	b = append(b, " HTTP/1.1\r\nHost: "...)
 	host := out.Host
 	if host == "" {
 		host = out.URL.Host
 	}
 	if !validValue(host) {
-		return fmt.Errorf("%w: Host %q", errBadOutbound, host)
+		return b, fmt.Errorf("%w: Host %q", errBadOutbound, host)
 	}
-	bw.WriteString(host)
-	bw.WriteString("\r\n")
+	b = append(b, host...)
+	b = append(b, "\r\n"...)
 	for k, vv := range out.Header {
 		switch k {
 		case "Host", "Content-Length", "Transfer-Encoding", "Trailer":
@@ -277,48 +285,46 @@ func (ex *exchange) writeHeadTo(bw *bufio.Writer) error {
 			}
 		}
 		if !validName(k) {
-			return fmt.Errorf("%w: header name %q", errBadOutbound, k)
+			return b, fmt.Errorf("%w: header name %q", errBadOutbound, k)
 		}
 		for _, v := range vv {
 			if !validValue(v) {
-				return fmt.Errorf("%w: header %s", errBadOutbound, k)
+				return b, fmt.Errorf("%w: header %s", errBadOutbound, k)
 			}
-			bw.WriteString(k)
-			bw.WriteString(": ")
-			bw.WriteString(v)
-			bw.WriteString("\r\n")
+			b = append(b, k...)
+			b = append(b, ": "...)
+			b = append(b, v...)
+			b = append(b, "\r\n"...)
 		}
 	}
 	switch {
 	case out.Body == nil:
 		if out.Method != http.MethodGet && out.Method != http.MethodHead {
-			bw.WriteString("Content-Length: 0\r\n") // as many servers expect for these
+			b = append(b, "Content-Length: 0\r\n"...) // as many servers expect for these
 		}
 	case out.ContentLength > 0:
-		bw.WriteString("Content-Length: ")
-		var num [20]byte
-		bw.Write(strconv.AppendInt(num[:0], out.ContentLength, 10))
-		bw.WriteString("\r\n")
+		b = append(b, "Content-Length: "...)
+		b = strconv.AppendInt(b, out.ContentLength, 10)
+		b = append(b, "\r\n"...)
 	default:
-		bw.WriteString("Transfer-Encoding: chunked\r\n")
+		b = append(b, "Transfer-Encoding: chunked\r\n"...)
 		if len(out.Trailer) > 0 {
-			bw.WriteString("Trailer: ")
+			b = append(b, "Trailer: "...)
 			first := true
 			for k := range out.Trailer {
 				if !validName(k) {
-					return fmt.Errorf("%w: trailer name %q", errBadOutbound, k)
+					return b, fmt.Errorf("%w: trailer name %q", errBadOutbound, k)
 				}
 				if !first {
-					bw.WriteString(", ")
+					b = append(b, ", "...)
 				}
 				first = false
-				bw.WriteString(k)
+				b = append(b, k...)
 			}
-			bw.WriteString("\r\n")
+			b = append(b, "\r\n"...)
 		}
 	}
-	bw.WriteString("\r\n")
-	return bw.Flush()
+	return append(b, "\r\n"...), nil
 }
 
 // errBadOutbound is a header value Gatehouse would have to send that
@@ -330,21 +336,22 @@ func validValue(v string) bool {
 	return strings.IndexByte(v, '\r') < 0 && strings.IndexByte(v, '\n') < 0 && strings.IndexByte(v, 0) < 0
 }
 
-// writeTarget writes the request target: the path as the proxy set it
-// (URL.Opaque, escaped) or the escaped path, and the query.
-func writeTarget(bw *bufio.Writer, out *http.Request) {
+// appendTarget appends the request target: the path as the proxy set
+// it (URL.Opaque, escaped) or the escaped path, and the query.
+func appendTarget(b []byte, out *http.Request) []byte {
 	u := out.URL
 	if u.Opaque != "" {
-		bw.WriteString(u.Opaque)
+		b = append(b, u.Opaque...)
 	} else if p := u.EscapedPath(); p != "" {
-		bw.WriteString(p)
+		b = append(b, p...)
 	} else {
-		bw.WriteByte('/')
+		b = append(b, '/')
 	}
 	if u.RawQuery != "" || u.ForceQuery {
-		bw.WriteByte('?')
-		bw.WriteString(u.RawQuery)
+		b = append(b, '?')
+		b = append(b, u.RawQuery...)
 	}
+	return b
 }
 
 // sendBody starts sending the request body, concurrently with reading
@@ -655,10 +662,12 @@ func copyFields(dst http.Header, fields []field) {
 		}
 	}
 	listenerAltSvc := dst["Alt-Svc"] != nil
+	var named [4]string
+	names, ascii := connNames(conn, named[:0])
 	vals := make([]string, len(fields))
 	for i, f := range fields {
 		if hop.Is(f.key) || f.key == "Content-Length" && te ||
-			f.key == "Alt-Svc" && listenerAltSvc || conn != nil && proxy.HasToken(conn, f.key) {
+			f.key == "Alt-Svc" && listenerAltSvc || conn != nil && isNamed(names, ascii, conn, f.key) {
 			continue
 		}
 		vals[i] = f.val
@@ -668,6 +677,46 @@ func copyFields(dst http.Header, fields []field) {
 			dst[f.key] = vals[i : i+1 : i+1]
 		}
 	}
+}
+
+// connNames appends to names the names conn (the Connection fields)
+// lists, as proxy.HasToken reads them; nil if there are more than fit
+// in names' capacity. ascii reports they are all ASCII.
+func connNames(conn []string, names []string) (_ []string, ascii bool) {
+	ascii = true
+	for _, v := range conn {
+		for v != "" {
+			var tok string
+			tok, v, _ = strings.Cut(v, ",")
+			if tok = strings.TrimSpace(tok); tok == "" {
+				continue // names no field
+			}
+			if len(names) == cap(names) {
+				return nil, false
+			}
+			names = append(names, tok)
+			for i := 0; i < len(tok) && ascii; i++ {
+				ascii = tok[i] < utf8.RuneSelf
+			}
+		}
+	}
+	return names, ascii
+}
+
+// isNamed reports whether conn names key: proxy.HasToken(conn, key),
+// with the names parsed once (connNames) unless they were too many.
+func isNamed(names []string, ascii bool, conn []string, key string) bool {
+	if names == nil {
+		return proxy.HasToken(conn, key)
+	}
+	for _, n := range names {
+		// Names (ASCII tokens) of another length differ, unless n has
+		// letters folding to ASCII ones ("ſ" to "s").
+		if (!ascii || len(n) == len(key)) && strings.EqualFold(n, key) {
+			return true
+		}
+	}
+	return false
 }
 
 func seenBefore(fields []field, i int) bool {
