@@ -1,8 +1,6 @@
 package h1client
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -510,15 +508,11 @@ func (ex *exchange) readResponseHead(isHead bool, bodyDone *chan error, expect b
 		}
 	}
 	// plain: a bodiless exchange, whose deadlines are known (deadline.go).
-	// whole: the head is in the buffer, its reading will not wait.
-	plain, whole := pc.dl.known, false
+	plain := pc.dl.known
 	if ex.stop == nil && !expect && pc.br.Buffered() == 0 {
-		var err error
-		if whole, err = ex.awaitAnswer(plain); err != nil {
+		if err := ex.awaitAnswer(plain); err != nil {
 			return head{}, err
 		}
-	} else if plain {
-		whole = headBuffered(pc.br)
 	}
 	if !plain && *bodyDone == nil {
 		setHeadDeadline(0) // else the sender sets it once the body is out
@@ -526,12 +520,19 @@ func (ex *exchange) readResponseHead(isHead bool, bodyDone *chan error, expect b
 	informational := 0
 	headSet := !plain // plain: the head's deadline, once the reading may wait
 	for {
-		if !headSet && !whole {
-			now := time.Now()
-			pc.wantRead(now, after(now, d))
-			headSet = true
+		h, ok, err := pc.takeHead(isHead)
+		gotByte := true
+		if !ok {
+			// The head is not all here (or is malformed): reading it
+			// may wait, so the client's leaving is watched for.
+			ex.watch()
+			if !headSet {
+				now := time.Now()
+				pc.wantRead(now, after(now, d))
+				headSet = true
+			}
+			h, gotByte, err = pc.readHead(isHead)
 		}
-		h, gotByte, err := pc.readHead(isHead)
 		if err != nil {
 			if !gotByte && ex.reused && staleErr(err) {
 				ex.stale = true
@@ -554,9 +555,6 @@ func (ex *exchange) readResponseHead(isHead bool, bodyDone *chan error, expect b
 				*bodyDone = ex.sendBody()
 				expect = false
 			}
-			if !headSet {
-				whole = headBuffered(pc.br)
-			}
 			continue
 		}
 		if expect {
@@ -571,9 +569,9 @@ func (ex *exchange) readResponseHead(isHead bool, bodyDone *chan error, expect b
 // awaitAnswer waits for the first byte of the answer to a request the
 // client's leaving is not watched for yet, and starts the watch if it
 // takes long: most answers start within a few milliseconds, and only a
-// slower one is worth watching the client for. whole reports the head
-// came at once in full.
-func (ex *exchange) awaitAnswer(plain bool) (whole bool, err error) {
+// slower one is worth watching the client for. (A head that began at
+// once but whose end has not come is watched for too: readResponseHead.)
+func (ex *exchange) awaitAnswer(plain bool) error {
 	pc := ex.pc
 	if !plain {
 		pc.setReadDeadline(time.Now().Add(quickAnswer))
@@ -583,21 +581,11 @@ func (ex *exchange) awaitAnswer(plain bool) (whole bool, err error) {
 			if ex.reused && staleErr(err) {
 				ex.stale = true
 			}
-			return false, err
+			return err
 		}
 		ex.watch()
-		return false, nil
 	}
-	if whole = headBuffered(pc.br); !whole {
-		ex.watch() // the head began at once but its end has not come
-	}
-	return whole, nil
-}
-
-// headBuffered reports whether a whole response head is in br's buffer.
-func headBuffered(br *bufio.Reader) bool {
-	b, _ := br.Peek(br.Buffered())
-	return bytes.Contains(b, []byte("\n\r\n")) || bytes.Contains(b, []byte("\n\n"))
+	return nil
 }
 
 // maxInformational bounds the 1xx answers before the final one, as

@@ -46,13 +46,28 @@ var (
 	errLeadingLine  = fmt.Errorf("%w: an empty line before the status line", errMalformed)
 )
 
-// readHead reads one response head. gotByte tells whether any byte of it
-// arrived, for the caller's retry decision.
+// takeHead reads one response head if it is whole in the buffer, as
+// readHead would. ok is false, with nothing consumed, when the buffer
+// holds no whole head (reading it may wait), or one with a line that
+// does not end in CRLF or an empty line first (readHead says what is
+// wrong).
+func (pc *pconn) takeHead(isHead bool) (h head, ok bool, err error) {
+	var ends [64]int // line ends in scratch; more lines spill to the heap
+	lines, ok := pc.takeBuffered(ends[:0])
+	if !ok {
+		return h, false, nil
+	}
+	h, err = pc.parse(lines, isHead)
+	return h, true, err
+}
+
+// readHead reads one response head line by line. gotByte tells whether
+// any byte of it arrived, for the caller's retry decision.
 func (pc *pconn) readHead(isHead bool) (h head, gotByte bool, err error) {
 	pc.scratch = pc.scratch[:0]
 	var ends [64]int // line ends in scratch; more lines spill to the heap
-	lines, ok := pc.takeBuffered(ends[:0])
-	for !ok {
+	lines := ends[:0]
+	for {
 		line, err := readLine(pc.br, &pc.scratch)
 		if err != nil {
 			return h, len(pc.scratch) > 0 || len(lines) > 0, err
@@ -70,14 +85,19 @@ func (pc *pconn) readHead(isHead bool) (h head, gotByte bool, err error) {
 		}
 		lines = append(lines, len(pc.scratch))
 	}
-	s := string(pc.scratch)
-	h, err = parseHead(s, lines, pc.fields[:0], isHead)
-	pc.fields = h.fields
+	h, err = pc.parse(lines, isHead)
 	return h, true, err
 }
 
-// takeBuffered is the reading of a head (readHead) when the head is
-// whole in the buffer: its lines, without their CRLF, into scratch and
+// parse parses the head read into scratch (lines are its line ends).
+func (pc *pconn) parse(lines []int, isHead bool) (head, error) {
+	h, err := parseHead(string(pc.scratch), lines, pc.fields[:0], isHead)
+	pc.fields = h.fields
+	return h, err
+}
+
+// takeBuffered is the reading of a head when it is whole in the
+// buffer (takeHead): its lines, without their CRLF, into scratch and
 // their ends into lines, in one pass to find them and one to copy them.
 // False, with nothing consumed, when the buffer holds no whole head, or
 // one with a line that does not end in CRLF or an empty line first:

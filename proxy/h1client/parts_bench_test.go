@@ -26,8 +26,8 @@ func BenchmarkResponseHead(b *testing.B) {
 		r.Reset(nginxHead)
 		pc.br.Reset(r)
 		pc.br.Peek(1) // as awaitAnswer leaves it: the head in the buffer
-		h, _, err := pc.readHead(false)
-		if err != nil {
+		h, ok, err := pc.takeHead(false)
+		if !ok || err != nil {
 			b.Fatal(err)
 		}
 		clear(dst)
