@@ -296,19 +296,32 @@ func tokenIn(v, tok string) bool {
 // validName reports whether s is a token (RFC 9110 section 5.6.2).
 func validName(s string) bool {
 	for i := 0; i < len(s); i++ {
-		if !tokenByte[s[i]] {
+		if tokenByte[s[i]] == 0 {
 			return false
 		}
 	}
 	return true
 }
 
-// tokenByte holds the bytes of a token. Never written after its
+// The classes of bytes in tokenByte.
+const (
+	tchar = 1 << iota // in a token
+	lower             // a to z
+	upper             // A to Z
+)
+
+// tokenByte holds the class of each byte. Never written after its
 // initialization.
-var tokenByte = func() (t [256]bool) {
+var tokenByte = func() (t [256]uint8) {
 	for c := range 256 {
-		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-			strings.IndexByte("!#$%&'*+-.^_`|~", byte(c)) >= 0
+		switch {
+		case 'a' <= c && c <= 'z':
+			t[c] = tchar | lower
+		case 'A' <= c && c <= 'Z':
+			t[c] = tchar | upper
+		case '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", byte(c)) >= 0:
+			t[c] = tchar
+		}
 	}
 	return t
 }()
@@ -317,18 +330,20 @@ var tokenByte = func() (t [256]bool) {
 // (textproto.CanonicalMIMEHeaderKey), itself when it is already, and
 // whether it is a token: validName and the canonical form in one pass.
 func fieldKey(s string) (string, bool) {
-	canonical, upper := true, true
+	var miscased uint8 // a lower case letter where an upper one belongs, or the reverse
+	wrong := uint8(lower)
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !tokenByte[c] {
+		c := tokenByte[s[i]]
+		if c == 0 {
 			return s, false
 		}
-		if upper && 'a' <= c && c <= 'z' || !upper && 'A' <= c && c <= 'Z' {
-			canonical = false
+		miscased |= c & wrong
+		wrong = upper
+		if s[i] == '-' {
+			wrong = lower
 		}
-		upper = c == '-'
 	}
-	if !canonical {
+	if miscased != 0 {
 		return textproto.CanonicalMIMEHeaderKey(s), true
 	}
 	return s, true
