@@ -17,18 +17,20 @@ type body struct {
 	req     *http.Request
 	left    int64 // bytes of the body (Content-Length) or chunk left
 	chunked bool
-	crlf    bool // a chunk's data ended: its CRLF comes next
-	cont    bool // 100 Continue is owed on the first read
+	crlf    bool  // a chunk's data ended: its CRLF comes next
+	cont    bool  // 100 Continue is owed on the first read
+	excess  int64 // framing bytes beyond what the data pays for
 	err     error
 	closed  bool
 }
 
 var (
-	errChunkLine    = errors.New("h1: malformed chunk-size line (RFC 9112 section 7.1)")
-	errChunkCRLF    = errors.New("h1: a chunk's data does not end in CRLF")
-	errChunkTooLong = errors.New("h1: a chunk-size line longer than 4096 bytes")
-	errTrailer      = errors.New("h1: malformed trailer section")
-	errAfterAnswer  = errors.New("h1: the request body was read after the answer, with no 100 Continue sent")
+	errChunkLine     = errors.New("h1: malformed chunk-size line (RFC 9112 section 7.1)")
+	errChunkCRLF     = errors.New("h1: a chunk's data does not end in CRLF")
+	errChunkTooLong  = errors.New("h1: a chunk-size line longer than 4096 bytes")
+	errTrailer       = errors.New("h1: malformed trailer section")
+	errChunkOverhead = errors.New("h1: the chunked body has too much framing for its data")
+	errAfterAnswer   = errors.New("h1: the request body was read after the answer, with no 100 Continue sent")
 )
 
 // maxChunkLine bounds a chunk-size line with its extensions, as
@@ -131,6 +133,13 @@ func (b *body) nextChunk() error {
 	size, ok := chunkSize(line)
 	if !ok {
 		return errChunkLine
+	}
+	// Framing bytes beyond 16 a chunk plus twice its data count
+	// against 16 KiB, as in net/http: a body of tiny chunks with long
+	// extensions is work without content.
+	b.excess = max(b.excess+int64(len(line))+4-16-2*size, 0)
+	if b.excess > 16<<10 {
+		return errChunkOverhead
 	}
 	if size > 0 {
 		b.left = size

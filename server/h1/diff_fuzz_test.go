@@ -426,11 +426,6 @@ var headDifferences = []difference{
 	{"ExpectNotExactly100Continue", func(h stdHead, _ string) bool {
 		return slices.ContainsFunc(h.values("Expect"), func(v string) bool { return !strings.EqualFold(v, "100-continue") })
 	}},
-	{"EmptyTrailerName", func(h stdHead, _ string) bool {
-		return h.count("Transfer-Encoding") > 0 && slices.ContainsFunc(h.values("Trailer"), func(v string) bool {
-			return slices.ContainsFunc(strings.Split(v, ","), func(k string) bool { return strings.Trim(k, " \t") == "" })
-		})
-	}},
 	{"HTTP2Preface", func(h stdHead, _ string) bool { return h.line == "PRI * HTTP/2.0" }},
 	{"Connect", func(h stdHead, _ string) bool { return h.method == "CONNECT" }},
 	{"AsteriskNotOptions", func(h stdHead, _ string) bool { return h.target == "*" && h.method != "OPTIONS" }},

@@ -241,7 +241,9 @@ func declaredTrailers(r *http.Request) *parseError {
 		for k := range strings.SplitSeq(v, ",") {
 			k = http.CanonicalHeaderKey(strings.Trim(k, " \t"))
 			switch k {
-			case "", "Transfer-Encoding", "Trailer", "Content-Length":
+			case "":
+				continue // an empty list element is ignored (RFC 9110 section 5.6.1.2)
+			case "Transfer-Encoding", "Trailer", "Content-Length":
 				return errBadTrailer
 			}
 			tr[k] = nil

@@ -11,8 +11,8 @@
 // (no allocation per field) and its strings are cut from one copy.
 //
 // The parser is stricter than net/http's where leniency lets two parsers
-// read one message two ways (request smuggling): see doc.go for every
-// deliberate difference. A refused request is answered by Refused's
+// read one message two ways (request smuggling): differences.md lists
+// every deliberate difference, and FuzzDifferential holds the parser to it. A refused request is answered by Refused's
 // caller-chosen report and a fixed answer, and never reaches the handler.
 package h1
 

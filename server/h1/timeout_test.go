@@ -160,3 +160,36 @@ func TestIdleTimeoutFromLastRequest(t *testing.T) {
 		t.Errorf("closed %s after the last answer, before the idle timeout of %s", d, idle)
 	}
 }
+
+// TestChunkOverhead: a chunked body of tiny chunks with long extensions
+// fails its read once its framing passes 16 KiB beyond what the data
+// pays for, as net/http's decoder does; tiny chunks without extensions
+// are read whole. An empty element of a Trailer list is ignored.
+func TestChunkOverhead(t *testing.T) {
+	got := make(chan error, 1)
+	addr := serveOn(t, &Server{}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, err := io.ReadAll(r.Body)
+		got <- err
+	}))
+	ext := ";e=" + strings.Repeat("a", 200)
+	for _, tc := range []struct {
+		name, chunk string
+		fails       bool
+	}{{"tiny chunks", "1\r\nx\r\n", false}, {"long extensions", "1" + ext + "\r\nx\r\n", true}} {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\nTrailer: X-A,,\r\nTransfer-Encoding: chunked\r\n\r\n"+
+			strings.Repeat(tc.chunk, 300)+"0\r\n\r\n")
+		select {
+		case err := <-got:
+			if (err != nil) != tc.fails {
+				t.Errorf("%s: read error %v, want one: %v", tc.name, err, tc.fails)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: the handler never finished reading", tc.name)
+		}
+		c.Close()
+	}
+}
