@@ -3,6 +3,7 @@ package h1client
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -236,10 +237,9 @@ func nearDeadlines(pc *pconn, d time.Duration) {
 // TestEarlyDeadlineRearmed: a deadline in effect that expires before the
 // one wanted (kept from an earlier GET, or the quick wait's) re-arms the
 // wanted one and the wait goes on: for the answer, for the rest of a
-// body, for the target to take a head.
+// body. (For the target to take a head: TestHeadWriteRearmed.)
 func TestEarlyDeadlineRearmed(t *testing.T) {
 	const pause = 30 * time.Millisecond
-	bigHead := strings.Repeat("v", 32<<20) // more than loopback's socket buffers hold
 	addr, accepts := target(t, func(c net.Conn) {
 		br := bufio.NewReaderSize(c, 64<<10)
 		for {
@@ -255,46 +255,69 @@ func TestEarlyDeadlineRearmed(t *testing.T) {
 				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nok")
 				time.Sleep(pause)
 				io.WriteString(c, "ok")
-			case "/big-head":
-				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nokok")
 			}
 		}
 	})
 	o := prodOpts()
 	o.ResponseHeaderTimeout, o.ReadTimeout, o.SendTimeout = 5*time.Second, 5*time.Second, 5*time.Second
-	f, pc, cc := counted(t, o, addr)
+	f, pc, _ := counted(t, o, addr)
 	tgt := &upstream.Target{Name: "http://" + addr, Addr: addr}
-	for _, tc := range []struct {
-		path, body string
-		big        bool // the head waits for the target to take it
-	}{
+	for _, tc := range []struct{ path, body string }{
 		{path: "/late", body: "ok"},
 		{path: "/pausing-body", body: "okok"},
-		{path: "/big-head", body: "okok", big: true},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
 			out := plainGET()
 			out.URL.Opaque = tc.path
-			if tc.big {
-				out.Header["X-Big"] = []string{bigHead}
-			}
 			nearDeadlines(pc, 4*time.Millisecond)
-			writeSets := cc.writeSets.Load()
 			w := &nullWriter{h: http.Header{}}
 			start := time.Now()
 			err := f.Forward(w, out, tgt, nil)
 			if err != nil || w.code != 200 || w.n != len(tc.body) {
 				t.Fatalf("Forward: %d, %d bytes, %v; want 200 and %d bytes", w.code, w.n, err, len(tc.body))
 			}
-			if d := time.Since(start); !tc.big && d < pause {
+			if d := time.Since(start); d < pause {
 				t.Errorf("answered in %v: the target did not pause", d)
-			}
-			if tc.big && cc.writeSets.Load() == writeSets {
-				t.Errorf("the write deadline was never re-armed: the head never waited past the kept deadline")
 			}
 		})
 	}
 	if a := accepts.Load(); a != 1 {
 		t.Errorf("%d connections, want 1: a re-armed deadline lost the connection", a)
+	}
+}
+
+// TestHeadWriteRearmed: a request head the target takes only after the
+// deadline in effect (kept from an earlier GET) expired is sent whole,
+// with send_timeout or without one.
+func TestHeadWriteRearmed(t *testing.T) {
+	bigHead := strings.Repeat("v", 32<<20) // more than loopback's socket buffers hold
+	for _, send := range []time.Duration{5 * time.Second, 0} {
+		t.Run(fmt.Sprintf("send_timeout %v", send), func(t *testing.T) {
+			addr, _ := target(t, func(c net.Conn) {
+				br := bufio.NewReaderSize(c, 64<<10)
+				for {
+					time.Sleep(50 * time.Millisecond) // slow to take the head
+					if _, err := http.ReadRequest(br); err != nil {
+						return
+					}
+					io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+				}
+			})
+			o := prodOpts()
+			o.SendTimeout = send
+			f, pc, cc := counted(t, o, addr)
+			tgt := &upstream.Target{Name: "http://" + addr, Addr: addr}
+			out := plainGET()
+			out.Header["X-Big"] = []string{bigHead}
+			nearDeadlines(pc, 4*time.Millisecond)
+			writeSets := cc.writeSets.Load()
+			w := &nullWriter{h: http.Header{}}
+			if err := f.Forward(w, out, tgt, nil); err != nil || w.code != 200 || w.n != 2 {
+				t.Fatalf("Forward: %d, %d bytes, %v; want 200 \"ok\"", w.code, w.n, err)
+			}
+			if cc.writeSets.Load() == writeSets {
+				t.Errorf("the write deadline was never re-armed: the head never waited past the kept deadline")
+			}
+		})
 	}
 }
