@@ -361,32 +361,21 @@ func checkDirRedirect(t *testing.T, base string, c command) {
 // checkMalformed sends the request as curl does, by hand: Go's client
 // refuses a header name with a space.
 func checkMalformed(t *testing.T, base string, c command) {
-	u, err := url.Parse(c.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := net.DialTimeout("tcp", u.Host, waitLimit)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(waitLimit))
-	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\n%s: %s\r\n\r\n", u.RequestURI(), u.Host, c.headers[0][0], c.headers[0][1])
-	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body := readAll(t, res.Body)
+	res, body, _ := rawExchange(t, c, func(host, uri string) string {
+		return fmt.Sprintf("GET %s HTTP/1.1\r\nHost: %s\r\n%s: %s\r\n\r\n", uri, host, c.headers[0][0], c.headers[0][1])
+	})
 	wantHeaders(t, res, 400, "X-Content-Type-Options", "nosniff", "Content-Type", "text/plain; charset=utf-8")
 	if body != "400 bad request\n" || !res.Close {
 		t.Errorf("body %q, close %v; want the funnel's text and the connection closed", body, res.Close)
 	}
 }
 
-// checkSmuggling: a body framed both by Content-Length and chunked, as
-// curl sends that command, is refused with the funnel's 400 and the
-// connection closed: the rest of the bytes could be read as a request.
-func checkSmuggling(t *testing.T, base string, c command) {
+// rawExchange sends the bytes request returns for the command's host
+// and target on a new connection, as the command would but exactly, and
+// returns the answer, its body and whatever came after it before the
+// connection closed.
+func rawExchange(t *testing.T, c command, request func(host, uri string) string) (*http.Response, string, string) {
+	t.Helper()
 	u, err := url.Parse(c.url)
 	if err != nil {
 		t.Fatal(err)
@@ -397,22 +386,35 @@ func checkSmuggling(t *testing.T, base string, c command) {
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(waitLimit))
-	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\n", u.RequestURI(), u.Host)
-	for _, h := range c.headers {
-		fmt.Fprintf(conn, "%s: %s\r\n", h[0], h[1])
-	}
-	fmt.Fprintf(conn, "\r\n%x\r\n%s\r\n0\r\n\r\nGET /api/hello HTTP/1.1\r\nHost: %s\r\n\r\n", len(c.data), c.data, u.Host)
+	io.WriteString(conn, request(u.Host, u.RequestURI()))
 	br := bufio.NewReader(conn)
 	res, err := http.ReadResponse(br, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	body := readAll(t, res.Body)
+	rest, _ := io.ReadAll(br)
+	return res, body, string(rest)
+}
+
+// checkSmuggling: a body framed both by Content-Length and chunked, as
+// curl sends that command, is refused with the funnel's 400 and the
+// connection closed: the rest of the bytes could be read as a request.
+func checkSmuggling(t *testing.T, base string, c command) {
+	res, body, rest := rawExchange(t, c, func(host, uri string) string {
+		var b strings.Builder
+		fmt.Fprintf(&b, "POST %s HTTP/1.1\r\nHost: %s\r\n", uri, host)
+		for _, h := range c.headers {
+			fmt.Fprintf(&b, "%s: %s\r\n", h[0], h[1])
+		}
+		fmt.Fprintf(&b, "\r\n%x\r\n%s\r\n0\r\n\r\nGET /api/hello HTTP/1.1\r\nHost: %s\r\n\r\n", len(c.data), c.data, host)
+		return b.String()
+	})
 	wantHeaders(t, res, 400, "X-Content-Type-Options", "nosniff")
 	if body != "400 bad request\n" || !res.Close {
 		t.Errorf("body %q, close %v; want the funnel's text and the connection closed", body, res.Close)
 	}
-	if rest, _ := io.ReadAll(br); len(rest) > 0 {
+	if rest != "" {
 		t.Errorf("bytes after the refusal: %q; the request after it must never be served", rest)
 	}
 }
