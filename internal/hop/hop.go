@@ -5,25 +5,15 @@ package hop
 
 import "strings"
 
-// fields are the hop-by-hop fields every connection has, canonical.
-var fields = [...]string{
-	"Connection",
-	"Keep-Alive",
-	"Proxy-Connection",
-	"Proxy-Authenticate",
-	"Proxy-Authorization",
-	"Te",
-	"Trailer",
-	"Transfer-Encoding",
-	"Upgrade",
-}
-
-// Is reports whether the canonical field name k is hop-by-hop.
+// Is reports whether the canonical field name k is hop-by-hop. It runs
+// for every field of every message in both directions: a switch, which
+// the compiler turns into a length and byte test, not a loop over fields
+// (TestIs holds the two to each other).
 func Is(k string) bool {
-	for _, h := range fields {
-		if k == h {
-			return true
-		}
+	switch k {
+	case "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate",
+		"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade":
+		return true
 	}
 	return false
 }
