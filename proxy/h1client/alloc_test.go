@@ -12,6 +12,12 @@ import (
 func cannedBackend(t testing.TB) *backend {
 	resp := []byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\nX-Request-Id: 0123456789\r\n" +
 		"Cache-Control: no-store\r\nDate: Mon, 01 Jan 2024 00:00:00 GMT\r\n\r\nok")
+	return answeringBackend(t, resp)
+}
+
+// answeringBackend answers every request head it reads with resp,
+// allocating nothing per request.
+func answeringBackend(t testing.TB, resp []byte) *backend {
 	end := []byte("\r\n\r\n")
 	return newBackend(t, func(c *bconn) {
 		buf := make([]byte, 8192)

@@ -1,7 +1,6 @@
 package h1client_test
 
 import (
-	"bytes"
 	"net/http"
 	"strings"
 	"syscall"
@@ -18,28 +17,7 @@ func kibBackend(t testing.TB) *backend {
 		"Content-Type: application/octet-stream\r\nContent-Length: 1024\r\n" +
 		"Last-Modified: Mon, 01 Jan 2024 00:00:00 GMT\r\nConnection: keep-alive\r\n" +
 		"ETag: \"65920080-400\"\r\nAccept-Ranges: bytes\r\n\r\n" + body)
-	end := []byte("\r\n\r\n")
-	return newBackend(t, func(c *bconn) {
-		buf := make([]byte, 8192)
-		have := 0
-		for {
-			n, err := c.Conn.Read(buf[have:])
-			if err != nil {
-				return
-			}
-			have += n
-			for {
-				i := bytes.Index(buf[:have], end)
-				if i < 0 {
-					break
-				}
-				if _, err := c.Conn.Write(resp); err != nil {
-					return
-				}
-				have = copy(buf, buf[i+len(end):have])
-			}
-		}
-	})
+	return answeringBackend(t, resp)
 }
 
 // cpuTime is the process's user and system CPU time so far.
