@@ -145,10 +145,27 @@ func With(ctx context.Context, info *Info) context.Context {
 }
 
 // NewContext returns a context carrying a new, zero Info, and the Info:
-// one allocation for both, for the root handler of every request.
+// one allocation for both, for the root handler of every request. When
+// parent has room for the Info (Gatehouse's HTTP/1.1 engine's request
+// context, an Attacher), the Info goes there and parent itself is
+// returned: the caller then needs no new request for a new context.
 func NewContext(parent context.Context) (context.Context, *Info) {
+	if a, ok := parent.(Attacher); ok {
+		info := new(Info)
+		if a.Attach(infoKey{}, info) {
+			return parent, info
+		}
+	}
 	c := &infoCtx{Context: parent}
 	return c, &c.info
+}
+
+// Attacher is a context with room for one value set after it was made:
+// Attach makes Value(key) return val, or reports false when the room is
+// taken.
+type Attacher interface {
+	context.Context
+	Attach(key, val any) bool
 }
 
 // infoCtx is a context holding an Info, as context.WithValue would, but

@@ -41,7 +41,12 @@ func New(o Options) func(http.Handler) http.Handler {
 			info.IDHeader[0] = info.RequestID
 			w.Header()[ridHeader] = info.IDHeader[:]
 			// The copy made here is the request every later layer owns.
-			next.ServeHTTP(w, r.WithContext(ctx))
+			// Gatehouse's own engine gives each request to the handlers
+			// alone and keeps the Info in its context: no copy needed.
+			if ctx != r.Context() {
+				r = r.WithContext(ctx)
+			}
+			next.ServeHTTP(w, r)
 		})
 	}
 }

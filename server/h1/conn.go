@@ -351,12 +351,14 @@ func (c *conn) serveOne(ctx context.Context) bool {
 	}
 	var m message
 	var tmpl http.Request
-	if perr := newRequest(b, h, &tmpl, &m); perr != nil {
+	// One allocation for what lives as long as the request.
+	ex := new(exchange)
+	if perr := newRequest(b, h, &tmpl, &m, &ex.mem); perr != nil {
 		c.refuse(perr)
 		return false
 	}
 	c.r += size
-	return c.handle(ctx, &tmpl, &m)
+	return c.handle(ctx, ex, &tmpl, &m)
 }
 
 // readFailed ends a connection whose head could not be read: a parse
@@ -502,12 +504,13 @@ type exchange struct {
 	ctx  reqCtx
 	w    response
 	body body
+	mem  reqMem
 }
 
 // handle serves one parsed request: its context, body and response,
 // the handler, then the end of the answer. It reports whether the
 // connection goes on to a next request.
-func (c *conn) handle(ctx context.Context, tmpl *http.Request, m *message) bool {
+func (c *conn) handle(ctx context.Context, ex *exchange, tmpl *http.Request, m *message) bool {
 	s := c.srv
 	switch {
 	case s.ReadTimeout > 0:
@@ -520,8 +523,7 @@ func (c *conn) handle(ctx context.Context, tmpl *http.Request, m *message) bool 
 	if s.WriteTimeout > 0 {
 		c.io.SetWriteDeadline(time.Now().Add(s.WriteTimeout))
 	}
-	// One allocation for what lives as long as the request.
-	ex := &exchange{ctx: reqCtx{Context: ctx, c: c}}
+	ex.ctx = reqCtx{Context: ctx, c: c}
 	x := &ex.ctx
 	r := tmpl.WithContext(x)
 	r.RemoteAddr = c.peer

@@ -20,6 +20,31 @@ type reqCtx struct {
 	err    error
 	afters []*afterFunc
 	asked  bool // Done or AfterFunc was called: the watch was asked for
+
+	// slotKey and slotVal are one value attached after the context was
+	// made (Attach), answered by Value as context.WithValue would: the
+	// root handler's per-request facts, without a context and a request
+	// copy of their own. Set only by the handler's goroutine, before
+	// anything else may see the context.
+	slotKey, slotVal any
+}
+
+// Attach makes Value(key) return val, once per request: a second call
+// reports false and changes nothing, so the caller wraps the context
+// itself. key must be comparable, as for context.WithValue.
+func (x *reqCtx) Attach(key, val any) bool {
+	if x.slotKey != nil || key == nil {
+		return false
+	}
+	x.slotKey, x.slotVal = key, val
+	return true
+}
+
+func (x *reqCtx) Value(key any) any {
+	if x.slotKey != nil && key == x.slotKey {
+		return x.slotVal
+	}
+	return x.Context.Value(key)
 }
 
 type afterFunc struct {

@@ -163,7 +163,7 @@ func ourRequests(data []byte, step int) []result {
 		r := new(http.Request)
 		perr := parseHead(b, size, h)
 		if perr == nil {
-			perr = newRequest(b, h, r, &m)
+			perr = newRequest(b, h, r, &m, new(reqMem))
 		}
 		if perr != nil {
 			return append(out, result{status: perr.status, why: perr.why, start: start})

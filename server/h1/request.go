@@ -39,11 +39,20 @@ type message struct {
 	unknownTE bool
 }
 
+// reqMem is room for what a request points to, kept in the request's
+// exchange so that a common request costs no allocation of its own for
+// them: its URL and the values of up to len(values) header fields.
+type reqMem struct {
+	url    url.URL
+	values [16]string
+}
+
 // newRequest turns a parsed head into the request the handlers see. All
 // its strings are cut from one copy of the head's bytes, and the values
-// of its header from one slice. The names are made canonical in place in
-// b first (b is the engine's buffer).
-func newRequest(b []byte, h *head, r *http.Request, m *message) *parseError {
+// of its header from one slice (in mem when they fit; mem may be nil).
+// The names are made canonical in place in b first (b is the engine's
+// buffer).
+func newRequest(b []byte, h *head, r *http.Request, m *message, mem *reqMem) *parseError {
 	for _, f := range h.fields {
 		canonicalize(f.name.of(b))
 	}
@@ -58,7 +67,12 @@ func newRequest(b []byte, h *head, r *http.Request, m *message) *parseError {
 		r.Proto, r.ProtoMinor = "HTTP/1.0", 0
 	}
 	hdr := make(http.Header, len(h.fields))
-	values := make([]string, len(h.fields))
+	var values []string
+	if mem != nil && len(h.fields) <= len(mem.values) {
+		values = mem.values[:len(h.fields)]
+	} else {
+		values = make([]string, len(h.fields))
+	}
 	var hosts, lengths, tes, trailers int
 	var host, length string
 	*m = message{length: 0}
@@ -105,7 +119,7 @@ func newRequest(b []byte, h *head, r *http.Request, m *message) *parseError {
 			return err
 		}
 	}
-	if err := target(r, h, s); err != nil {
+	if err := target(r, h, s, mem); err != nil {
 		return err
 	}
 	switch {
@@ -256,7 +270,7 @@ func declaredTrailers(r *http.Request) *parseError {
 
 // target parses the request target into r.URL: origin form, absolute
 // form (http and https only), or * for OPTIONS.
-func target(r *http.Request, h *head, s string) *parseError {
+func target(r *http.Request, h *head, s string, mem *reqMem) *parseError {
 	t := r.RequestURI
 	if t == "*" {
 		r.URL = &url.URL{Path: "*"}
@@ -265,7 +279,13 @@ func target(r *http.Request, h *head, s string) *parseError {
 	if t[0] == '/' && plainTarget(t) {
 		// The common case, which url.ParseRequestURI would answer the
 		// same way, without its allocations.
-		u := &url.URL{Path: t}
+		var u *url.URL
+		if mem != nil {
+			u = &mem.url
+			*u = url.URL{Path: t}
+		} else {
+			u = &url.URL{Path: t}
+		}
 		if q := strings.IndexByte(t, '?'); q >= 0 {
 			u.Path, u.RawQuery = t[:q], t[q+1:]
 			u.ForceQuery = q == len(t)-1
