@@ -358,6 +358,13 @@ func (c *conn) serveOne(ctx context.Context) bool {
 		return false
 	}
 	c.r += size
+	if m.length == 0 {
+		// The request's strings are copies: with nothing more pending,
+		// the buffer goes back to the pool while the handler works, as
+		// it does while the connection is idle (a watch for the
+		// client's leaving takes one again).
+		c.putBuf()
+	}
 	return c.handle(ctx, ex, &tmpl, &m)
 }
 
