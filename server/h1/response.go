@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/net/http/httpguts"
+
+	"github.com/gatehouse-proxy/gatehouse/internal/splice"
 )
 
 // response is the http.ResponseWriter of one request. Until the handler
@@ -490,7 +492,8 @@ func appendTrailers(b []byte, h http.Header) []byte {
 
 // ReadFrom sends a body from src: with a declared length on a plain TCP
 // connection, straight from the kernel (sendfile for files, splice for
-// sockets); otherwise through Write.
+// sockets and for a body on another connection, a splice.Source under
+// any io.LimitedReaders); otherwise through Write.
 func (w *response) ReadFrom(src io.Reader) (int64, error) {
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)
@@ -499,7 +502,17 @@ func (w *response) ReadFrom(src io.Reader) (int64, error) {
 	tc, plain := w.c.io.(*net.TCPConn)
 	if !plain || w.hijacked || w.err != nil || w.declared < 0 || !typed || !w.bodyAllowed() ||
 		w.req.Method == http.MethodHead || w.written > 0 {
-		return io.Copy(writerOnly{w}, src)
+		return copyThrough(w, src)
+	}
+	if s, max := unlimit(src, w.declared-w.written); max > 0 {
+		if s, ok := s.(splice.Source); ok {
+			n, err := w.spliceFrom(tc, s, max)
+			relimit(src, n)
+			if !splice.Unsupported(n, err) {
+				return n, err
+			}
+			// The head is out; the body goes the generic way.
+		}
 	}
 	w.buf()
 	if !w.headSent {
