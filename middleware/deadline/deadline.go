@@ -13,10 +13,13 @@ package deadline
 
 import (
 	"context"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"time"
 
+	"github.com/gatehouse-proxy/gatehouse/internal/splice"
 	"github.com/gatehouse-proxy/gatehouse/middleware/wrap"
 )
 
@@ -147,13 +150,29 @@ func (b *body) Read(p []byte) (int, error) {
 	// After EOF no deadline is set again: net/http clears it when it
 	// starts reading in the background to notice a client going away, and
 	// a new one would make that read fail and cancel a long response.
+	b.arm()
+	n, err := b.ReadCloser.Read(p)
+	b.eof = err == io.EOF
+	return n, err
+}
+
+// arm sets the read deadline for the read or wait about to start.
+func (b *body) arm() {
 	if !b.eof && b.g.settable() {
 		b.g.readSet = b.g.stream != nil
 		_ = wrap.SetReadDeadline(b.g.rw, next(b.idle, b.cap))
 	}
-	n, err := b.ReadCloser.Read(p)
-	b.eof = err == io.EOF
-	return n, err
+}
+
+// SpliceTo implements splice.Source when the body it wraps does: the
+// read deadline is set before each wait for the client's bytes, as before
+// each Read.
+func (b *body) SpliceTo(dst *net.TCPConn, max int64, h splice.Hooks) (int64, error) {
+	s, ok := b.ReadCloser.(splice.Source)
+	if !ok || b.eof {
+		return 0, errors.ErrUnsupported
+	}
+	return s.SpliceTo(dst, max, h.Then(true, b.arm))
 }
 
 // writer sets a write deadline before the writes of the response.
@@ -165,6 +184,24 @@ type writer struct {
 	// moved is when extend last set the deadline (to moved+idle+grain);
 	// zero before the first.
 	moved time.Time
+	src   armed // the body ReadFrom sends, while it does
+}
+
+// armed is a splice.Source whose sending extends the write deadline:
+// before each wait for the client to take more, or each read when the
+// body is copied after all.
+type armed struct {
+	splice.Source
+	w *writer
+}
+
+func (a *armed) Read(p []byte) (int, error) {
+	a.w.extend()
+	return a.Source.Read(p)
+}
+
+func (a *armed) SpliceTo(dst *net.TCPConn, max int64, h splice.Hooks) (int64, error) {
+	return a.Source.SpliceTo(dst, max, h.Then(false, a.w.extend))
 }
 
 // extend moves the write deadline to the idle limit plus a grain from
@@ -217,7 +254,15 @@ func (w *writer) Flush() { _ = w.FlushError() }
 // per chunk, so a large download is bounded per pause, not in total. The
 // kernel only sends a file directly from an *os.File under at most one
 // io.LimitedReader, so a limited src is unwrapped and re-limited per chunk.
+// A body on another connection (a splice.Source) goes down whole, and the
+// deadline is extended before each wait for the client instead (and each
+// read, should a writer below copy it).
 func (w *writer) ReadFrom(src io.Reader) (int64, error) {
+	if s, ok := src.(splice.Source); ok {
+		w.src = armed{Source: s, w: w}
+		defer func() { w.src = armed{} }()
+		return w.Writer.ReadFrom(&w.src)
+	}
 	const chunk = 1 << 20
 	inner, remain := src, int64(-1)
 	if lr, ok := src.(*io.LimitedReader); ok {

@@ -18,6 +18,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -99,7 +100,9 @@ func (w *Writer) ReadFrom(src io.Reader) (int64, error) {
 	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
 		n, err = rf.ReadFrom(src)
 	} else {
-		n, err = io.Copy(writerOnly{w.ResponseWriter}, src)
+		bp := copyBuffers.Get().(*[]byte)
+		n, err = io.CopyBuffer(writerOnly{w.ResponseWriter}, src, *bp)
+		copyBuffers.Put(bp)
 	}
 	w.bytes += n
 	return n, err
@@ -121,6 +124,10 @@ func (w *Writer) Flush() { _ = w.FlushError() }
 func (w *Writer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return http.NewResponseController(w.ResponseWriter).Hijack()
 }
+
+// copyBuffers are what ReadFrom copies through when the writer below has
+// no ReadFrom (an HTTP/2 stream): io.Copy would allocate 32 KiB a body.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // writerOnly hides a ReadFrom method, so io.Copy does not loop into it.
 type writerOnly struct{ io.Writer }
