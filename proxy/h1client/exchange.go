@@ -384,7 +384,12 @@ func (ex *exchange) writeBody(pc *pconn) error {
 	var err error
 	if out.ContentLength > 0 {
 		var n int64
-		n, err = copyBody(dst, io.LimitReader(src, out.ContentLength))
+		n, err = ex.spliceBody(pc, src)
+		if err == nil && n < out.ContentLength {
+			var m int64
+			m, err = copyBody(dst, io.LimitReader(src, out.ContentLength-n))
+			n += m
+		}
 		if err == nil && n < out.ContentLength {
 			err = io.ErrUnexpectedEOF
 			if src.err == nil {
@@ -623,6 +628,16 @@ func (ex *exchange) relay(h *head) error {
 		// Send the header now: a stream's first event may be far away.
 		if err := wrap.Flush(w); err != nil {
 			return &proxy.Error{Phase: proxy.PhaseResponse, Target: ex.t.Name, Err: err, ClientGone: true}
+		}
+	}
+	if !stream && h.length >= spliceMin {
+		spliced, err := ex.relaySpliced(w)
+		if err != nil {
+			err.Target = ex.t.Name
+			return err
+		}
+		if spliced {
+			return nil // a Content-Length body has no trailers
 		}
 	}
 	if err := proxy.CopyBody(w, &pc.body, stream, nil); err != nil {
