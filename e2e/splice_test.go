@@ -66,6 +66,9 @@ func spliceBackend(stall time.Duration) http.Handler {
 			fmt.Fprintf(w, "ok %d", len(got))
 			return
 		}
+		if strings.HasPrefix(r.URL.Path, "/late") {
+			time.Sleep(stall / 4) // the head comes late, then all of it at once
+		}
 		n, _ := strconv.Atoi(r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:])
 		w.Header().Set("Content-Type", "application/octet-stream")
 		w.Header().Set("Content-Length", strconv.Itoa(n))
@@ -180,6 +183,14 @@ routes:
 			t.Errorf("cut after %v, want about read_timeout (%v)", d, limit)
 		}
 	})
+	t.Run("target answers late", func(t *testing.T) {
+		// Past send_timeout: the write deadline runs from the head's
+		// write, not from the request.
+		res, body := g.Get("/late/" + itoa(size))
+		if res.StatusCode != 200 || len(body) != size {
+			t.Errorf("late answer: %d with %d of %d bytes", res.StatusCode, len(body), size)
+		}
+	})
 	t.Run("client stops reading", func(t *testing.T) {
 		c := testkit.Dial(t, g.Addr)
 		c.Send("GET /down/" + itoa(64<<20) + " HTTP/1.1\nHost: x\n\n")
@@ -209,10 +220,11 @@ routes:
 			t.Fatal(err)
 		}
 		defer nc.Close()
+		body := pattern(64 << 20) // made before: the race detector makes it slow
 		start := time.Now()
 		go func() {
-			fmt.Fprintf(nc, "POST /stall HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", 64<<20)
-			nc.Write(pattern(64 << 20)) // fails once the proxy gives up
+			fmt.Fprintf(nc, "POST /stall HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", len(body))
+			nc.Write(body) // fails once the proxy gives up
 		}()
 		nc.SetReadDeadline(time.Now().Add(5 * time.Second))
 		res, err := http.ReadResponse(bufio.NewReader(nc), nil)

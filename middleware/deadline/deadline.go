@@ -259,6 +259,7 @@ func (w *writer) Flush() { _ = w.FlushError() }
 // read, should a writer below copy it).
 func (w *writer) ReadFrom(src io.Reader) (int64, error) {
 	if s, ok := src.(splice.Source); ok {
+		w.extend() // for the head, written first
 		w.src = armed{Source: s, w: w}
 		defer func() { w.src = armed{} }()
 		return w.Writer.ReadFrom(&w.src)
