@@ -36,7 +36,8 @@ func New(o Options, fail func(http.ResponseWriter, *http.Request, error)) func(h
 					return
 				}
 				// The handler owns r (the root handler made it with
-				// WithContext), so its Body may be replaced.
+				// WithContext, or Gatehouse's engine gave it to the
+				// handlers alone), so its Body may be replaced.
 				r.Body = newLimited(w, r.Body, limit)
 			}
 			next.ServeHTTP(w, r)

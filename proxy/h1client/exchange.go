@@ -48,6 +48,24 @@ type exchange struct {
 	// stop ends the watch for the client going away (false if it
 	// fired); nil while there is no watch. See watch.
 	stop func() bool
+	// headMu orders the body sender's setting of the response head's
+	// deadline against the reader's taking the head: once headTaken, the
+	// reader owns the read deadline (the body's), and a sender finishing
+	// late must not put the head's back.
+	headMu    sync.Mutex
+	headTaken bool
+}
+
+// senderDone is called by a body's sender once the body is out; tests
+// make it slow, as a sender scheduled late is.
+var senderDone = func() {}
+
+// tookHead records that the response head was read (or its reading
+// ended): from now on the body sender sets no read deadline.
+func (ex *exchange) tookHead() {
+	ex.headMu.Lock()
+	ex.headTaken = true
+	ex.headMu.Unlock()
 }
 
 // watch starts ending blocked reads and writes on the target's
@@ -167,6 +185,9 @@ func (ex *exchange) roundTrip() (keep bool, err error) {
 	}
 	isHead := out.Method == http.MethodHead
 	h, err := ex.readResponseHead(isHead, &bodyDone, expect)
+	if bodyDone != nil {
+		ex.tookHead()
+	}
 	if err != nil {
 		return false, ex.bodyFirst(bodyDone, err)
 	}
@@ -364,7 +385,12 @@ func (ex *exchange) sendBody() chan error {
 		switch {
 		case err == nil:
 			if d := pc.pool.opts.ResponseHeaderTimeout; d > 0 {
-				pc.setReadDeadline(time.Now().Add(d))
+				senderDone()
+				ex.headMu.Lock()
+				if !ex.headTaken {
+					pc.setReadDeadline(time.Now().Add(d))
+				}
+				ex.headMu.Unlock()
 			}
 		case !errors.Is(err, errBodyWrite), isTimeout(err):
 			// The client's body failed (too large, stalled, cut off), or
