@@ -188,16 +188,21 @@ type writer struct {
 }
 
 // armed is a splice.Source whose sending extends the write deadline:
-// before each wait for the client to take more, or each read when the
-// body is copied after all.
+// before each wait for the client to take more, or after each read when
+// the body is copied after all.
 type armed struct {
 	splice.Source
 	w *writer
 }
 
+// Read extends the deadline once the target's bytes are in, not before
+// waiting for them: the writer below copies them to the client next,
+// and a target pausing longer than send_timeout (within its read_timeout)
+// must not leave that write a deadline already passed.
 func (a *armed) Read(p []byte) (int, error) {
+	n, err := a.Source.Read(p)
 	a.w.extend()
-	return a.Source.Read(p)
+	return n, err
 }
 
 func (a *armed) SpliceTo(dst *net.TCPConn, max int64, h splice.Hooks) (int64, error) {
