@@ -10,9 +10,9 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/gatehouse-proxy/gatehouse/internal/copybuf"
 	"github.com/gatehouse-proxy/gatehouse/middleware/wrap"
 	"github.com/gatehouse-proxy/gatehouse/transport"
 	"github.com/gatehouse-proxy/gatehouse/upstream"
@@ -304,8 +304,6 @@ func CopyTrailers(h http.Header, tr http.Header) {
 	}
 }
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
-
 // Progress hears of every read of a body being relayed, for a stall
 // watch.
 type Progress interface{ Progress() }
@@ -315,8 +313,8 @@ type Progress interface{ Progress() }
 // say which side failed: reading the upstream, or writing the client
 // (ClientGone).
 func CopyBody(w http.ResponseWriter, src io.Reader, stream bool, p Progress) *Error {
-	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
+	bp := copybuf.Get()
+	defer copybuf.Put(bp)
 	buf := *bp
 	for {
 		n, rerr := src.Read(buf)

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatehouse-proxy/gatehouse/internal/copybuf"
 	"github.com/gatehouse-proxy/gatehouse/middleware/wrap"
 	"github.com/gatehouse-proxy/gatehouse/reqinfo"
 	"github.com/gatehouse-proxy/gatehouse/upstream"
@@ -181,8 +182,8 @@ func pump(dst io.Writer, src io.Reader, tun *tunnel) (err error) {
 			err = fmt.Errorf("tunnel copy panicked: %v", p)
 		}
 	}()
-	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
+	bp := copybuf.Get()
+	defer copybuf.Put(bp)
 	buf := *bp
 	for {
 		n, rerr := src.Read(buf)

@@ -123,6 +123,3 @@ func getEncoder(c coding, level int, dst io.Writer) encoder {
 func putEncoder(c coding, level int, e encoder) {
 	pools[c][level].Put(e)
 }
-
-// copyBuffers are the buffers ReadFrom copies through while compressing.
-var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}

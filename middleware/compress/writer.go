@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 
+	"github.com/gatehouse-proxy/gatehouse/internal/copybuf"
 	"github.com/gatehouse-proxy/gatehouse/middleware/wrap"
 )
 
@@ -130,8 +131,8 @@ func (w *writer) ReadFrom(src io.Reader) (int64, error) {
 	if w.state == plain {
 		return w.Writer.ReadFrom(src)
 	}
-	bp := copyBuffers.Get().(*[]byte)
-	defer copyBuffers.Put(bp)
+	bp := copybuf.Get()
+	defer copybuf.Put(bp)
 	var total int64
 	for {
 		if w.state == plain {

@@ -18,8 +18,9 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"sync"
 	"time"
+
+	"github.com/gatehouse-proxy/gatehouse/internal/copybuf"
 )
 
 // Hooks is implemented by an embedding writer that must act once, just
@@ -100,9 +101,7 @@ func (w *Writer) ReadFrom(src io.Reader) (int64, error) {
 	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
 		n, err = rf.ReadFrom(src)
 	} else {
-		bp := copyBuffers.Get().(*[]byte)
-		n, err = io.CopyBuffer(writerOnly{w.ResponseWriter}, src, *bp)
-		copyBuffers.Put(bp)
+		n, err = copybuf.Copy(writerOnly{w.ResponseWriter}, src) // an HTTP/2 stream
 	}
 	w.bytes += n
 	return n, err
@@ -124,10 +123,6 @@ func (w *Writer) Flush() { _ = w.FlushError() }
 func (w *Writer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return http.NewResponseController(w.ResponseWriter).Hijack()
 }
-
-// copyBuffers are what ReadFrom copies through when the writer below has
-// no ReadFrom (an HTTP/2 stream): io.Copy would allocate 32 KiB a body.
-var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // writerOnly hides a ReadFrom method, so io.Copy does not loop into it.
 type writerOnly struct{ io.Writer }

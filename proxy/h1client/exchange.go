@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gatehouse-proxy/gatehouse/funnel"
+	"github.com/gatehouse-proxy/gatehouse/internal/copybuf"
 	"github.com/gatehouse-proxy/gatehouse/internal/hop"
 	"github.com/gatehouse-proxy/gatehouse/middleware/wrap"
 	"github.com/gatehouse-proxy/gatehouse/proxy"
@@ -413,7 +414,7 @@ func (ex *exchange) writeBody(pc *pconn) error {
 		n, err = ex.spliceBody(pc, src)
 		if err == nil && n < out.ContentLength {
 			var m int64
-			m, err = copyBody(dst, io.LimitReader(src, out.ContentLength-n))
+			m, err = copybuf.Copy(dst, io.LimitReader(src, out.ContentLength-n))
 			n += m
 		}
 		if err == nil && n < out.ContentLength {
@@ -424,7 +425,7 @@ func (ex *exchange) writeBody(pc *pconn) error {
 		}
 	} else {
 		cw := httputil.NewChunkedWriter(dst)
-		if _, err = copyBody(cw, src); err == nil {
+		if _, err = copybuf.Copy(cw, src); err == nil {
 			if err = cw.Close(); err == nil {
 				err = writeTrailer(dst, out.Trailer)
 			}
@@ -452,16 +453,6 @@ func (ex *exchange) writeBody(pc *pconn) error {
 // exchange was already over. Not a timeout, so the error that ended the
 // exchange (the response's) is the one reported.
 var errUploadStopped = errors.New("stopped: the exchange had ended")
-
-// copyBuffers are the buffers request bodies are copied through.
-var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
-
-// copyBody is io.Copy through a pooled buffer.
-func copyBody(dst io.Writer, src io.Reader) (int64, error) {
-	bp := copyBuffers.Get().(*[]byte)
-	defer copyBuffers.Put(bp)
-	return io.CopyBuffer(dst, src, *bp)
-}
 
 // writeTrailer ends a chunked body with the request's trailers.
 func writeTrailer(w io.Writer, tr http.Header) error {

@@ -4,8 +4,8 @@ import (
 	"errors"
 	"io"
 	"net"
-	"sync"
 
+	"github.com/gatehouse-proxy/gatehouse/internal/copybuf"
 	"github.com/gatehouse-proxy/gatehouse/internal/splice"
 )
 
@@ -128,13 +128,8 @@ func relimit(src io.Reader, n int64) {
 	}
 }
 
-// copyBuffers are what ReadFrom copies through when the kernel cannot
-// send the body (TLS, no declared length): io.Copy would allocate 32 KiB
-// a body.
-var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
-
+// copyThrough is what ReadFrom does when the kernel cannot send the body
+// (TLS, no declared length): a copy through a pooled buffer.
 func copyThrough(w *response, src io.Reader) (int64, error) {
-	bp := copyBuffers.Get().(*[]byte)
-	defer copyBuffers.Put(bp)
-	return io.CopyBuffer(writerOnly{w}, src, *bp)
+	return copybuf.Copy(writerOnly{w}, src)
 }
