@@ -248,7 +248,8 @@ func FuzzOriginMatch(f *testing.F) {
 			}
 			if label, _, _ := strings.Cut(o, "."); validHostName(label) {
 				full := "https://" + label + wc.suffix + portPart(wc.port)
-				if !w.match(full) {
+				// An origin over maxOrigin bytes is never matched, by design.
+				if len(full) <= maxOrigin && !w.match(full) {
 					t.Fatalf("*.%s does not match %q", suffix, full)
 				}
 			}
